@@ -1,0 +1,151 @@
+"""Settings for radio: every value can be set from the environment.
+
+The defaults are safe for one process on a developer's machine: SQLite and
+the in-memory channel layer. REDIS_URL switches to channels-redis (several
+daphne workers), DATABASE_URL to another database such as PostgreSQL.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from .env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-only")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "stations",
+    "listeners",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "radio.urls"
+ASGI_APPLICATION = "radio.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "db.sqlite3",
+            "OPTIONS": {
+                # daphne runs ORM calls in threads; WAL lets readers and
+                # the one writer work side by side instead of failing.
+                "init_command": "PRAGMA journal_mode=WAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"].setdefault("TEST", {"NAME": BASE_DIR / "test-db.sqlite3"})
+
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve static files straight from the apps while developing.
+WHITENOISE_USE_FINDERS = DEBUG
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "stations": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        "listeners": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    },
+}
+
+# --- Streaming -------------------------------------------------------------
+# Audio a listener gets at once on joining an on-air station.
+RADIO_BURST_SECONDS = env_float("RADIO_BURST_SECONDS", 2.5)
+# A listener whose socket has not drained for this long is closed with 4408;
+# until then it skips ahead, losing audio rather than delaying anyone.
+RADIO_LISTENER_MAX_STALL_SECONDS = env_float("RADIO_LISTENER_MAX_STALL_SECONDS", 10.0)
+# A live DJ that sends no audio for this long is taken off air.
+RADIO_DJ_IDLE_TIMEOUT_SECONDS = env_float("RADIO_DJ_IDLE_TIMEOUT_SECONDS", 10.0)
+# A DJ whose connection drops may reconnect this soon and carry on.
+RADIO_DJ_RECONNECT_GRACE_SECONDS = env_float("RADIO_DJ_RECONNECT_GRACE_SECONDS", 5.0)
+# Largest binary audio message a DJ may send (daphne refuses over 1 MiB).
+RADIO_MAX_AUDIO_CHUNK_BYTES = env_int("RADIO_MAX_AUDIO_CHUNK_BYTES", 256 * 1024)
+# Largest JSON message any client may send.
+RADIO_MAX_TEXT_FRAME_BYTES = env_int("RADIO_MAX_TEXT_FRAME_BYTES", 4096)
+# Listener counts are pushed to clients at most this often.
+RADIO_LISTENER_COUNT_INTERVAL_SECONDS = env_float(
+    "RADIO_LISTENER_COUNT_INTERVAL_SECONDS", 1.0
+)
+RADIO_FFMPEG = env_str("RADIO_FFMPEG", "ffmpeg")

@@ -1,0 +1,209 @@
+"""The station room and the DJ's broadcast socket (docs/PROTOCOL.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from . import protocol
+from .protocol import ProtocolError
+from .runtime import broadcast_settings, get_bus, run_in_background
+from .selectors import astation_get, astation_has_dj, station_format
+from .streaming.broadcast import MAX_TITLE_CHARS, Broadcast
+from .streaming.bus import Claim
+from .streaming.ingest import UnsupportedFormat
+from .streaming.listeners import ControlListener, Listener
+from .streaming.transcoder import TranscoderError
+from .streaming.transport import SERVER_SEND, Transport, websocket_transport
+
+logger = logging.getLogger(__name__)
+
+# Close codes a client sends when it leaves on purpose.
+DELIBERATE_CLOSE_CODES = {1000, 1001}
+
+
+class StationSocket(AsyncWebsocketConsumer):
+    """What both station sockets share: the station, limits, JSON errors."""
+
+    transport: Transport | None = None
+    listener: Listener | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        self.station = await astation_get(self.scope["url_route"]["kwargs"]["slug"])
+        if self.station is None:
+            await self.close(code=protocol.CLOSE_NO_SUCH_STATION)
+            return
+        await self.join()
+
+    async def join(self) -> None:
+        raise NotImplementedError
+
+    def attach_listener(self, listener_class: type[Listener]) -> Listener:
+        self.transport = websocket_transport(self.scope[SERVER_SEND])
+        self.listener = listener_class(
+            self.transport,
+            max_stall_s=settings.RADIO_LISTENER_MAX_STALL_SECONDS,
+            on_too_slow=self.close_too_far_behind,
+        )
+        return self.listener
+
+    def close_too_far_behind(self) -> None:
+        run_in_background(self.close(code=protocol.CLOSE_TOO_FAR_BEHIND))
+
+    def send_message(self, message: dict[str, Any]) -> None:
+        self.transport.send_text(json.dumps(message, separators=(",", ":")))
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None
+    ) -> None:
+        try:
+            if bytes_data is not None:
+                await self.receive_audio(bytes_data)
+            elif len(text_data.encode()) > settings.RADIO_MAX_TEXT_FRAME_BYTES:
+                await self.close(code=protocol.CLOSE_MESSAGE_TOO_BIG)
+            else:
+                await self.receive_message(protocol.decode_message(text_data))
+        except ProtocolError as problem:
+            self.send_message(protocol.error(problem.code, str(problem)))
+
+    async def receive_audio(self, data: bytes) -> None:
+        raise ProtocolError("Only a live DJ sends audio, on the broadcast socket.")
+
+    async def receive_message(self, message: dict[str, Any]) -> None:
+        raise ProtocolError(f"Unknown message type {message['type']!r}.")
+
+    async def disconnect(self, code: int) -> None:
+        if self.listener is not None:
+            bus = get_bus()
+            bus.hub(self.station.pk).leave(self.listener)
+            await self.transport.aclose()
+            await bus.detach(self.station.pk)
+
+
+class StationConsumer(StationSocket):
+    """``ws/stations/<slug>/``: the station's audio, state and listeners."""
+
+    async def join(self) -> None:
+        hub = await get_bus().attach(self.station.pk)
+        listener = self.attach_listener(Listener)
+        user = self.scope["user"]
+        # From here to join() nothing is awaited, so the burst and the live
+        # packets that follow it meet without a gap.
+        self.send_message(
+            {
+                "type": "hello",
+                "station": {"slug": self.station.slug, "name": self.station.name},
+                **hub.state.as_dict(),
+                "listeners": hub.listener_total,
+                "user": user.get_username() if user.is_authenticated else None,
+                "format": station_format(self.station),
+            }
+        )
+        hub.join(listener)
+
+
+class BroadcastConsumer(StationSocket):
+    """``ws/stations/<slug>/broadcast/``: a DJ of the station goes live."""
+
+    broadcast: Broadcast | None = None
+
+    async def join(self) -> None:
+        user = self.scope["user"]
+        if not user.is_authenticated:
+            await self.close(code=protocol.CLOSE_SIGN_IN_REQUIRED)
+            return
+        if not await astation_has_dj(self.station, user):
+            await self.close(code=protocol.CLOSE_FORBIDDEN)
+            return
+        hub = await get_bus().attach(self.station.pk)
+        listener = self.attach_listener(ControlListener)
+        self.send_message({"type": "listeners", "count": hub.listener_total})
+        hub.join(listener)
+
+    async def receive_message(self, message: dict[str, Any]) -> None:
+        handler = {
+            "start": self.start,
+            "now_playing": self.now_playing,
+            "stop": self.stop,
+        }.get(message["type"])
+        if handler is None:
+            await super().receive_message(message)
+        else:
+            await handler(message)
+
+    async def start(self, message: dict[str, Any]) -> None:
+        if self.broadcast is not None and self.broadcast.live:
+            raise ProtocolError("This broadcast has started already.")
+        mime = protocol.text_field(message, "format", max_chars=100)
+        broadcast = Broadcast(
+            bus=get_bus(),
+            station_id=self.station.pk,
+            user_id=self.scope["user"].pk,
+            settings=broadcast_settings(self.station),
+            on_lost=self.broadcast_lost,
+        )
+        try:
+            claim = await broadcast.start(mime)
+        except UnsupportedFormat as problem:
+            raise ProtocolError(str(problem), protocol.UNSUPPORTED_FORMAT) from None
+        if claim is Claim.REFUSED:
+            await self.close(code=protocol.CLOSE_DJ_ALREADY_LIVE)
+            return
+        self.broadcast = broadcast
+        self.send_message({"type": "live", "resumed": claim is Claim.RESUMED})
+
+    async def now_playing(self, message: dict[str, Any]) -> None:
+        broadcast = self.live_broadcast()
+        await broadcast.set_now_playing(
+            title=protocol.text_field(message, "title", max_chars=MAX_TITLE_CHARS),
+            artist=protocol.text_field(message, "artist", max_chars=MAX_TITLE_CHARS),
+        )
+
+    async def stop(self, message: dict[str, Any]) -> None:
+        await self.live_broadcast().stop()
+
+    async def receive_audio(self, data: bytes) -> None:
+        if len(data) > settings.RADIO_MAX_AUDIO_CHUNK_BYTES:
+            await self.close(code=protocol.CLOSE_MESSAGE_TOO_BIG)
+            return
+        broadcast = self.live_broadcast()
+        try:
+            await broadcast.feed(data)
+        except TranscoderError as problem:
+            logger.warning(
+                "Broadcast input failed on station %s: %s", self.station.slug, problem
+            )
+            await broadcast.stop()
+            raise ProtocolError(
+                "The audio could not be decoded; the broadcast has ended.",
+                protocol.INPUT_FAILED,
+            ) from None
+
+    def live_broadcast(self) -> Broadcast:
+        if self.broadcast is None or not self.broadcast.live:
+            raise ProtocolError('Send {"type": "start", "format": ...} first.')
+        return self.broadcast
+
+    def broadcast_lost(self, reason: str) -> None:
+        """The broadcast ended without the DJ asking (idle, or taken over)."""
+        if reason == "idle":
+            self.send_message(
+                protocol.error(
+                    protocol.IDLE, "No audio arrived for too long; you are off air."
+                )
+            )
+        run_in_background(self.close())
+
+    async def disconnect(self, code: int) -> None:
+        broadcast = self.broadcast
+        if broadcast is not None and broadcast.live:
+            if code in DELIBERATE_CLOSE_CODES:
+                await broadcast.stop()
+            else:
+                run_in_background(broadcast.suspend())
+        await super().disconnect(code)

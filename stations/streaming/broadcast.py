@@ -1,0 +1,180 @@
+"""A live DJ's broadcast: the station's lease, its on-air state, its audio.
+
+A broadcast outlives the DJ's connection by a grace period: a DJ whose
+network drops may connect again (to any process) and carry on, and the
+listeners see a short gap in the audio rather than the station going off
+air. A DJ who stops, or whose connection is closed cleanly, ends it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .bus import Claim, Lease, StationBus
+from .hub import NOW_PLAYING, ON_AIR
+from .ingest import Ingest, open_ingest
+from .packets import AudioPacket, Event
+
+logger = logging.getLogger(__name__)
+
+LIVE = "live"
+# A held lease lives this long without renewal; renewed every third of it.
+LEASE_TTL_S = 6.0
+# Longest title or artist kept; longer ones are cut.
+MAX_TITLE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class BroadcastSettings:
+    bitrate_kbps: int
+    idle_timeout_s: float
+    reconnect_grace_s: float
+    ffmpeg: str = "ffmpeg"
+
+
+class Broadcast:
+    """One DJ's turn on a station, as seen from the DJ's connection."""
+
+    def __init__(
+        self,
+        *,
+        bus: StationBus,
+        station_id: int,
+        user_id: int,
+        settings: BroadcastSettings,
+        on_lost: Callable[[str], None],
+    ) -> None:
+        self._bus = bus
+        self._settings = settings
+        self._on_lost = on_lost
+        self.lease = Lease(
+            station_id=station_id, token=uuid.uuid4().hex, user_id=user_id
+        )
+        self._ingest: Ingest | None = None
+        self._next_seq = 0
+        self._last_input = 0.0
+        self._keeper: asyncio.Task | None = None
+        self.live = False
+
+    @property
+    def station_id(self) -> int:
+        return self.lease.station_id
+
+    async def start(self, mime: str) -> Claim:
+        """Go on air with audio in ``mime``; REFUSED if another DJ is live.
+
+        Raises ``UnsupportedFormat`` before claiming anything.
+        """
+        ingest = await open_ingest(
+            mime,
+            bitrate_kbps=self._settings.bitrate_kbps,
+            emit=self._publish_audio,
+            ffmpeg=self._settings.ffmpeg,
+        )
+        claim = await self._bus.claim(self.lease, ttl_s=LEASE_TTL_S)
+        if claim is Claim.REFUSED:
+            await ingest.aclose()
+            return claim
+        self._ingest = ingest
+        self._next_seq = ((await self._bus.last_seq(self.station_id)) or 0) + 1
+        self._last_input = asyncio.get_running_loop().time()
+        self.live = True
+        if claim is Claim.GRANTED:
+            await self._bus.publish(
+                self.station_id,
+                Event.build({"type": ON_AIR, "on_air": True, "source": LIVE}),
+            )
+        self._keeper = asyncio.get_running_loop().create_task(self._keep())
+        return claim
+
+    async def feed(self, data: bytes) -> None:
+        """Take the next chunk of the DJ's audio."""
+        if self._ingest is None:
+            raise RuntimeError("Send a start message before audio.")
+        self._last_input = asyncio.get_running_loop().time()
+        await self._ingest.feed(data)
+
+    async def set_now_playing(self, *, title: str, artist: str) -> None:
+        event = Event.build(
+            {
+                "type": NOW_PLAYING,
+                "title": title[:MAX_TITLE_CHARS],
+                "artist": artist[:MAX_TITLE_CHARS],
+                "source": LIVE,
+                "started_at": datetime.now(UTC).isoformat(),
+                "seq": self._next_seq,
+            }
+        )
+        await self._bus.publish(self.station_id, event)
+
+    async def _publish_audio(
+        self, frames: bytes, duration_ms: float, ingest_ms: int
+    ) -> None:
+        packet = AudioPacket.build(
+            seq=self._next_seq,
+            ingest_ms=ingest_ms,
+            duration_ms=duration_ms,
+            frames=frames,
+        )
+        self._next_seq += 1
+        await self._bus.publish(self.station_id, packet)
+
+    async def _keep(self) -> None:
+        """Renew the lease; end the broadcast when the DJ goes quiet."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(LEASE_TTL_S / 3)
+            if not await self._bus.renew(self.lease, ttl_s=LEASE_TTL_S):
+                await self._close_ingest()
+                self.live = False
+                self._on_lost("lease_lost")
+                return
+            if loop.time() - self._last_input > self._settings.idle_timeout_s:
+                await self._end_on_air()
+                self._on_lost("idle")
+                return
+
+    async def stop(self) -> None:
+        """End the broadcast now: the station goes off air."""
+        await self._stop_keeper()
+        await self._end_on_air()
+
+    async def suspend(self) -> None:
+        """The DJ's connection dropped: end it only if they do not return."""
+        await self._stop_keeper()
+        await self._close_ingest()
+        if not self.live:
+            return
+        await self._bus.suspend(self.lease, grace_s=self._settings.reconnect_grace_s)
+        await asyncio.sleep(self._settings.reconnect_grace_s * 0.9)
+        if await self._bus.renew(self.lease, ttl_s=LEASE_TTL_S):
+            await self._end_on_air()
+
+    async def _end_on_air(self) -> None:
+        await self._close_ingest()
+        if not self.live:
+            return
+        self.live = False
+        await self._bus.publish(
+            self.station_id,
+            Event.build({"type": ON_AIR, "on_air": False, "source": None}),
+        )
+        await self._bus.release(self.lease)
+
+    async def _close_ingest(self) -> None:
+        ingest, self._ingest = self._ingest, None
+        if ingest is not None:
+            await ingest.aclose()
+
+    async def _stop_keeper(self) -> None:
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None and keeper is not asyncio.current_task():
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper

@@ -1,0 +1,223 @@
+"""How a station's output gets from its one producer to every process.
+
+A producer (a live DJ now, the AutoDJ later) first claims the station's
+lease, so that a station has exactly one producer at a time, then publishes
+packets and events. Every process that has clients of the station holds a
+:class:`StationHub` for it, fed by the bus.
+
+:class:`LocalBus` is for one process; ``redis_bus.RedisBus`` is for many.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import Enum
+
+from .hub import StationHub
+from .packets import AudioPacket, Event
+
+logger = logging.getLogger(__name__)
+
+# How often listener counts are gathered and, if changed, announced.
+DEFAULT_COUNT_INTERVAL_S = 1.0
+
+
+class Claim(Enum):
+    """The answer to a producer asking for a station."""
+
+    REFUSED = "refused"
+    GRANTED = "granted"
+    # The same user's earlier broadcast was waiting to be picked up again.
+    RESUMED = "resumed"
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The right to produce a station's output, held by one broadcast."""
+
+    station_id: int
+    token: str
+    user_id: int
+
+
+class StationBus(ABC):
+    """Leases, publishing and hubs for all stations, in one process."""
+
+    def __init__(
+        self,
+        *,
+        burst_seconds: float,
+        count_interval_s: float = DEFAULT_COUNT_INTERVAL_S,
+    ) -> None:
+        self.burst_seconds = burst_seconds
+        self._count_interval_s = count_interval_s
+        self._hubs: dict[int, StationHub] = {}
+        self._ticker: asyncio.Task | None = None
+
+    # --- Hubs ---------------------------------------------------------------
+
+    async def attach(self, station_id: int) -> StationHub:
+        """The station's hub in this process, ready to take clients."""
+        hub = self._hubs.get(station_id)
+        if hub is None:
+            hub = StationHub(burst_seconds=self.burst_seconds)
+            await self._start_feed(station_id, hub)
+            self._hubs[station_id] = hub
+        if self._ticker is None:
+            self._ticker = asyncio.get_running_loop().create_task(self._count_forever())
+        return hub
+
+    async def detach(self, station_id: int) -> None:
+        """Called when a client of the station leaves this process."""
+        hub = self._hubs.get(station_id)
+        if hub is not None and not hub.has_clients:
+            await self._stop_feed(station_id, hub)
+
+    def hub(self, station_id: int) -> StationHub | None:
+        return self._hubs.get(station_id)
+
+    async def _count_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._count_interval_s)
+            for station_id, hub in list(self._hubs.items()):
+                try:
+                    total = await self._count_listeners(station_id, hub)
+                except Exception:
+                    logger.exception(
+                        "Could not count listeners of station %s", station_id
+                    )
+                    continue
+                hub.update_listener_total(total)
+
+    async def aclose(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        for station_id, hub in list(self._hubs.items()):
+            await self._stop_feed(station_id, hub)
+        self._hubs.clear()
+
+    async def _start_feed(self, station_id: int, hub: StationHub) -> None:  # noqa: B027
+        """Start bringing the station's output into ``hub``."""
+
+    async def _stop_feed(self, station_id: int, hub: StationHub) -> None:  # noqa: B027
+        """Stop bringing the station's output into ``hub``, if that costs."""
+
+    @abstractmethod
+    async def _count_listeners(self, station_id: int, hub: StationHub) -> int:
+        """The station's listeners in all processes."""
+
+    async def listener_count(self, station_id: int) -> int:
+        hub = self._hubs.get(station_id)
+        return (
+            hub.listener_total if hub else await self._count_listeners(station_id, None)
+        )
+
+    # --- Producing ----------------------------------------------------------
+
+    @abstractmethod
+    async def claim(self, lease: Lease, *, ttl_s: float) -> Claim:
+        """Take the station for ``lease``, or resume its user's broadcast."""
+
+    @abstractmethod
+    async def renew(self, lease: Lease, *, ttl_s: float) -> bool:
+        """Keep the station; False if the lease has been lost."""
+
+    @abstractmethod
+    async def suspend(self, lease: Lease, *, grace_s: float) -> None:
+        """Let the same user take the station over for ``grace_s``."""
+
+    @abstractmethod
+    async def release(self, lease: Lease) -> bool:
+        """Give the station up; False if ``lease`` no longer held it."""
+
+    @abstractmethod
+    async def last_seq(self, station_id: int) -> int | None:
+        """The ``seq`` of the station's newest audio packet, if any."""
+
+    @abstractmethod
+    async def publish(self, station_id: int, item: AudioPacket | Event) -> None:
+        """Send a packet or event to the station's listeners everywhere.
+
+        Only the holder of the station's lease may publish.
+        """
+
+    @abstractmethod
+    async def state(self, station_id: int) -> dict:
+        """The station's ``on_air``, ``source`` and ``now_playing``."""
+
+
+class LocalBus(StationBus):
+    """Everything in this process: the embedded, single-process default."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._leases: dict[int, tuple[Lease, bool, float]] = {}
+
+    async def _count_listeners(self, station_id: int, hub: StationHub | None) -> int:
+        return hub.local_listeners if hub else 0
+
+    def _current(self, station_id: int) -> tuple[Lease, bool] | None:
+        held = self._leases.get(station_id)
+        if held is None:
+            return None
+        lease, suspended, expires = held
+        if expires < asyncio.get_running_loop().time():
+            del self._leases[station_id]
+            return None
+        return lease, suspended
+
+    def _hold(self, lease: Lease, *, suspended: bool, ttl_s: float) -> None:
+        expires = asyncio.get_running_loop().time() + ttl_s
+        self._leases[lease.station_id] = (lease, suspended, expires)
+
+    async def claim(self, lease: Lease, *, ttl_s: float) -> Claim:
+        current = self._current(lease.station_id)
+        if current is None:
+            self._hold(lease, suspended=False, ttl_s=ttl_s)
+            return Claim.GRANTED
+        held, suspended = current
+        if suspended and held.user_id == lease.user_id:
+            self._hold(lease, suspended=False, ttl_s=ttl_s)
+            return Claim.RESUMED
+        return Claim.REFUSED
+
+    async def renew(self, lease: Lease, *, ttl_s: float) -> bool:
+        current = self._current(lease.station_id)
+        if current is None or current[0] != lease:
+            return False
+        self._hold(lease, suspended=current[1], ttl_s=ttl_s)
+        return True
+
+    async def suspend(self, lease: Lease, *, grace_s: float) -> None:
+        current = self._current(lease.station_id)
+        if current is not None and current[0] == lease:
+            self._hold(lease, suspended=True, ttl_s=grace_s)
+
+    async def release(self, lease: Lease) -> bool:
+        current = self._current(lease.station_id)
+        if current is None or current[0] != lease:
+            return False
+        del self._leases[lease.station_id]
+        return True
+
+    async def last_seq(self, station_id: int) -> int | None:
+        hub = self._hubs.get(station_id)
+        return hub.last_seq if hub else None
+
+    async def publish(self, station_id: int, item: AudioPacket | Event) -> None:
+        (await self.attach(station_id)).publish(item)
+
+    async def state(self, station_id: int) -> dict:
+        hub = self._hubs.get(station_id)
+        return (
+            hub.state.as_dict()
+            if hub
+            else {"on_air": False, "source": None, "now_playing": None}
+        )

@@ -1,0 +1,113 @@
+"""One station's output inside one server process.
+
+The hub is where the station's packets and events arrive (from the local
+producer or from Redis) and where they leave, once per local listener. It
+keeps what a joining listener needs: the station's state for ``hello`` and
+the burst of recent audio.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from .burst import BurstBuffer
+from .listeners import Listener
+from .packets import AudioPacket, Event
+
+logger = logging.getLogger(__name__)
+
+NOW_PLAYING = "now_playing"
+ON_AIR = "on_air"
+LISTENERS = "listeners"
+
+
+@dataclass
+class StationState:
+    """What is on air; changed only by the station's events."""
+
+    on_air: bool = False
+    source: str | None = None
+    now_playing: dict[str, Any] | None = None
+
+    def apply(self, event: Event) -> None:
+        if event.type == ON_AIR:
+            self.on_air = event.data["on_air"]
+            self.source = event.data["source"]
+            if not self.on_air:
+                self.now_playing = None
+        elif event.type == NOW_PLAYING:
+            self.now_playing = {
+                key: event.data[key]
+                for key in ("title", "artist", "source", "started_at", "seq")
+            }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "on_air": self.on_air,
+            "source": self.source,
+            "now_playing": self.now_playing,
+        }
+
+
+@dataclass
+class StationHub:
+    """Fans a station's output out to the listeners of this process."""
+
+    burst_seconds: float
+    state: StationState = field(default_factory=StationState)
+    listener_total: int = 0
+    last_seq: int | None = None
+
+    def __post_init__(self) -> None:
+        self.burst = BurstBuffer(self.burst_seconds)
+        self._listeners: set[Listener] = set()
+
+    @property
+    def local_listeners(self) -> int:
+        return sum(1 for listener in self._listeners if listener.counted)
+
+    @property
+    def has_clients(self) -> bool:
+        return bool(self._listeners)
+
+    def join(self, listener: Listener) -> None:
+        """Add a listener and give it the burst, with no gap and no repeat.
+
+        Must be called without awaiting between building the listener's
+        ``hello`` and this call, so that nothing published in between is lost.
+        """
+        if self.state.on_air:
+            for packet in self.burst.snapshot():
+                listener.deliver_audio(packet)
+        self._listeners.add(listener)
+
+    def leave(self, listener: Listener) -> None:
+        self._listeners.discard(listener)
+
+    def publish(self, item: AudioPacket | Event) -> None:
+        if isinstance(item, AudioPacket):
+            self._publish_audio(item)
+        else:
+            self._publish_event(item)
+
+    def _publish_audio(self, packet: AudioPacket) -> None:
+        self.last_seq = packet.seq
+        self.burst.append(packet)
+        for listener in tuple(self._listeners):
+            listener.deliver_audio(packet)
+
+    def _publish_event(self, event: Event) -> None:
+        self.state.apply(event)
+        if event.type == ON_AIR and not event.data["on_air"]:
+            self.burst.clear()
+        if event.type == LISTENERS:
+            self.listener_total = event.data["count"]
+        for listener in tuple(self._listeners):
+            listener.deliver_event(event)
+
+    def update_listener_total(self, total: int) -> None:
+        """Tell everyone the new listener count, if it changed."""
+        if total != self.listener_total:
+            self._publish_event(Event.build({"type": LISTENERS, "count": total}))

@@ -1,0 +1,103 @@
+"""The clients of a station's output and the rule for slow ones.
+
+A listener that is not keeping up (its transport is not writable) skips
+audio: it resumes later at a newer packet, which still starts on an MP3
+frame boundary, and sees the gap in ``seq``. One that has not caught up for
+``max_stall_s`` is given up on, and its connection is closed (4408).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .icy import IcyInterleaver
+from .packets import AudioPacket, Event
+from .transport import Transport
+
+
+class Listener:
+    """A WebSocket client that gets the audio messages and the events."""
+
+    counted = True
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        max_stall_s: float,
+        on_too_slow: Callable[[], None],
+    ) -> None:
+        self.transport = transport
+        self.skipped = 0
+        self._max_stall_s = max_stall_s
+        self._on_too_slow = on_too_slow
+        self._stalled_since: float | None = None
+        self._given_up = False
+
+    def deliver_audio(self, packet: AudioPacket) -> None:
+        if self.transport.writable:
+            self._stalled_since = None
+            self.write_audio(packet)
+            return
+        self.skipped += 1
+        now = time.monotonic()
+        if self._stalled_since is None:
+            self._stalled_since = now
+        elif now - self._stalled_since > self._max_stall_s and not self._given_up:
+            self._given_up = True
+            self._on_too_slow()
+
+    def deliver_event(self, event: Event) -> None:
+        self.transport.send_text(event.text)
+
+    def write_audio(self, packet: AudioPacket) -> None:
+        self.transport.send_binary(packet.wire)
+
+
+class ControlListener(Listener):
+    """A DJ's console: the station's events without its audio."""
+
+    counted = False
+
+    def deliver_audio(self, packet: AudioPacket) -> None:
+        pass
+
+
+class HttpStreamListener(Listener):
+    """A plain HTTP MP3 player, optionally with ICY in-band titles."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        max_stall_s: float,
+        on_too_slow: Callable[[], None],
+        icy: IcyInterleaver | None,
+        title: str,
+    ) -> None:
+        super().__init__(transport, max_stall_s=max_stall_s, on_too_slow=on_too_slow)
+        self._icy = icy
+        self._title = title
+        self._pending_titles: list[tuple[int, str]] = []
+
+    def deliver_event(self, event: Event) -> None:
+        if event.type == "now_playing":
+            self._pending_titles.append((event.data["seq"], stream_title(event.data)))
+
+    def write_audio(self, packet: AudioPacket) -> None:
+        while self._pending_titles and self._pending_titles[0][0] <= packet.seq:
+            self._title = self._pending_titles.pop(0)[1]
+        frames = bytes(packet.frames)
+        if self._icy is not None:
+            frames = self._icy.feed(frames, self._title)
+        self.transport.send_binary(frames)
+
+
+def stream_title(now_playing: dict | None) -> str:
+    """``Artist - Title`` as players show it, or just the title."""
+    if not now_playing:
+        return ""
+    title = now_playing.get("title") or ""
+    artist = now_playing.get("artist") or ""
+    return f"{artist} - {title}" if artist and title else title or artist

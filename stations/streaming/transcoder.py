@@ -1,0 +1,201 @@
+"""One long-lived ffmpeg process turning a live input stream into MP3.
+
+Feed the input with write() while another task drains the output with
+read(): ffmpeg blocks once its stdout pipe is full, and then stops reading
+its input, so a writer without a reader deadlocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+from collections import deque
+from contextlib import suppress
+from types import TracebackType
+
+logger = logging.getLogger(__name__)
+
+# Normalised MIME type (see normalise_mime) -> ffmpeg demuxer.
+INPUT_FORMATS: dict[str, str] = {
+    "audio/webm;codecs=opus": "webm",
+    "audio/webm": "webm",
+    "audio/ogg;codecs=opus": "ogg",
+    "audio/ogg": "ogg",
+    "audio/mpeg": "mp3",
+    "audio/wav": "wav",
+}
+READ_CHUNK_BYTES = 16 * 1024  # most MP3 bytes one read() returns
+STDERR_TAIL_LINES = 20  # ffmpeg stderr lines kept for error messages
+CLOSE_TIMEOUT_SECS = 5.0  # time ffmpeg gets to flush and exit on aclose()
+STDERR_GRACE_SECS = 1.0  # time a dead ffmpeg gets to finish its last words
+
+
+def normalise_mime(mime: str) -> str:
+    """Lowercase a MIME type and drop the spaces around its ``;``."""
+    return ";".join(part.strip() for part in mime.lower().split(";"))
+
+
+class TranscoderError(RuntimeError):
+    """ffmpeg could not be started, or failed while transcoding."""
+
+
+class Transcoder:
+    """An ffmpeg subprocess encoding the bytes written to it as MP3.
+
+    Use as ``async with Transcoder(...) as transcoder:``, or call start() and
+    then aclose(), which always reaps the process.
+    """
+
+    def __init__(
+        self,
+        *,
+        input_format: str | None,
+        bitrate_kbps: int,
+        sample_rate: int = 44100,
+        channels: int = 2,
+        ffmpeg: str = "ffmpeg",
+    ) -> None:
+        # Small probe sizes and no input buffering make the first MP3 bytes
+        # come out as soon as ffmpeg has decoded the first input packets.
+        self._args = [ffmpeg, "-hide_banner", "-loglevel", "warning"]
+        self._args += ["-fflags", "+nobuffer", "-probesize", "32k"]
+        self._args += ["-analyzeduration", "0"]
+        if input_format is not None:
+            self._args += ["-f", input_format]
+        self._args += ["-i", "pipe:0", "-vn", "-ac", str(channels)]
+        self._args += ["-ar", str(sample_rate), "-c:a", "libmp3lame"]
+        self._args += ["-b:a", f"{bitrate_kbps}k", "-f", "mp3"]
+        self._args += ["-id3v2_version", "0", "-write_xing", "0"]
+        self._args += ["-flush_packets", "1", "pipe:1"]
+        self._proc: asyncio.subprocess.Process | None = None
+        self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        self._stderr_task: asyncio.Task[None] | None = None
+        # Only one coroutine may read stdout at a time; aclose() takes the
+        # lock to discard the output nobody read.
+        self._read_lock = asyncio.Lock()
+        self._closing = False
+
+    @property
+    def pid(self) -> int | None:
+        """The ffmpeg process id, once started."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """ffmpeg's exit status once it has exited (negative: killed by a signal)."""
+        return None if self._proc is None else self._proc.returncode
+
+    async def start(self) -> None:
+        """Start ffmpeg."""
+        if self._proc is not None:
+            raise RuntimeError("This Transcoder was already started.")
+        try:
+            # A session of its own keeps ffmpeg away from the terminal's
+            # Ctrl-C: the server decides when it stops.
+            self._proc = await asyncio.create_subprocess_exec(
+                *self._args,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise TranscoderError(
+                f"Cannot run {self._args[0]!r}: install ffmpeg "
+                "(apt install ffmpeg) or pass its path as ffmpeg=."
+            ) from exc
+        self._stderr_task = asyncio.create_task(self._collect_stderr())
+        logger.info("Started ffmpeg pid %s: %s", self.pid, shlex.join(self._args))
+
+    async def write(self, data: bytes) -> None:
+        """Send input bytes to ffmpeg, waiting while its input pipe is full.
+
+        Raises TranscoderError if ffmpeg has exited or was closed.
+        """
+        proc = self._started()
+        if proc.returncode is not None or proc.stdin.is_closing():
+            raise await self._failure("ffmpeg is not running")
+        try:
+            proc.stdin.write(data)
+            await proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            raise await self._failure("ffmpeg stopped reading its input") from exc
+
+    async def read(self) -> bytes:
+        """Return the next chunk of MP3 bytes, or b"" at the end of the stream.
+
+        Raises TranscoderError if ffmpeg failed, unless aclose() stopped it.
+        """
+        proc = self._started()
+        async with self._read_lock:
+            data = await proc.stdout.read(READ_CHUNK_BYTES)
+        if data or self._closing:
+            return data
+        if await proc.wait() != 0:
+            raise await self._failure("ffmpeg failed")
+        return b""
+
+    async def aclose(self, timeout_s: float = CLOSE_TIMEOUT_SECS) -> None:
+        """End ffmpeg's input and wait for it to flush and exit.
+
+        ffmpeg is killed if it has not exited after ``timeout_s`` seconds, or
+        if this coroutine is cancelled. Output not read by then is discarded.
+        """
+        proc = self._proc
+        if proc is None:
+            return
+        self._closing = True
+        try:
+            proc.stdin.close()
+            async with asyncio.timeout(timeout_s):
+                await proc.wait()
+        except TimeoutError:
+            logger.warning(
+                "ffmpeg pid %s did not exit %s s after its input ended; killing it",
+                proc.pid,
+                timeout_s,
+            )
+        finally:
+            if proc.returncode is None:
+                with suppress(ProcessLookupError):
+                    proc.kill()
+            # wait() returns only once every pipe is closed, and stdout stays
+            # open while unread output fills it.
+            async with self._read_lock:
+                while await proc.stdout.read(READ_CHUNK_BYTES):
+                    pass
+            await proc.wait()
+            await self._stderr_task
+        logger.info("ffmpeg pid %s exited with %s", proc.pid, proc.returncode)
+
+    async def __aenter__(self) -> Transcoder:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _started(self) -> asyncio.subprocess.Process:
+        if self._proc is None:
+            raise RuntimeError("Call Transcoder.start() first.")
+        return self._proc
+
+    async def _collect_stderr(self) -> None:
+        """Keep ffmpeg's last stderr lines for error messages."""
+        while line := await self._proc.stderr.readline():
+            text = line.decode(errors="replace").rstrip()
+            self._stderr_tail.append(text)
+            logger.debug("ffmpeg pid %s: %s", self.pid, text)
+
+    async def _failure(self, reason: str) -> TranscoderError:
+        """Build an error carrying the last lines ffmpeg wrote to stderr."""
+        # A dying ffmpeg may not have flushed its stderr yet.
+        await asyncio.wait([self._stderr_task], timeout=STDERR_GRACE_SECS)
+        tail = " | ".join(self._stderr_tail) or "nothing on stderr"
+        return TranscoderError(f"{reason} (exit status {self.returncode}): {tail}")

@@ -1,0 +1,226 @@
+"""Writing a station's output to one client, without letting it pile up.
+
+daphne's ASGI ``send`` returns at once and buffers without limit (daphne
+#170), so a listener that stops reading would grow the server's memory for
+ever. Under daphne the connection's Twisted transport tells when its write
+buffer passes 64 KiB, through the standard ``IPushProducer`` pause/resume
+calls; a :class:`FlowSignal` registered as the producer turns those into
+``writable``. Audio for a connection that is not writable is skipped, so a
+stalled listener costs one transport buffer and nobody else waits for it.
+
+Under any other ASGI server (and in ``WebsocketCommunicator`` tests) a
+bounded queue drained by a task plays the same part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from autobahn.websocket.protocol import PreparedMessage
+
+logger = logging.getLogger(__name__)
+
+AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
+
+# Where ``radio.middleware.ServerSendMiddleware`` keeps the server's own send.
+SERVER_SEND = "radio.server_send"
+
+# The generic writer stops taking audio once this much is queued.
+QUEUED_BYTES_LIMIT = 256 * 1024
+
+
+class Transport(ABC):
+    """One client connection that audio and events are written to."""
+
+    @property
+    @abstractmethod
+    def writable(self) -> bool:
+        """False while the client is not keeping up; skip audio then."""
+
+    @abstractmethod
+    def send_binary(self, data: bytes) -> None:
+        """Queue a binary WebSocket message or a chunk of HTTP body."""
+
+    @abstractmethod
+    def send_text(self, text: str) -> None:
+        """Queue a text WebSocket message."""
+
+    async def aclose(self) -> None:  # noqa: B027 - most transports hold nothing
+        """Release what the transport holds; the connection stays as it is."""
+
+
+# --- daphne ----------------------------------------------------------------
+
+
+def daphne_protocol(send: AsgiSend) -> Any | None:
+    """The daphne protocol object behind an ASGI ``send``, if there is one.
+
+    daphne hands applications ``partial(server.handle_reply, protocol)``
+    (daphne/server.py ``create_application``); this is the one place that
+    relies on it.
+    """
+    if isinstance(send, functools.partial) and len(send.args) == 1:
+        owner = getattr(send.func, "__self__", None)
+        if type(owner).__module__ == "daphne.server":
+            return send.args[0]
+    return None
+
+
+class FlowSignal:
+    """An ``IPushProducer`` that only records whether writing may go on."""
+
+    def __init__(self) -> None:
+        self.paused = False
+
+    def pauseProducing(self) -> None:
+        self.paused = True
+
+    def resumeProducing(self) -> None:
+        self.paused = False
+
+    def stopProducing(self) -> None:
+        self.paused = True
+
+
+class DaphneWebSocket(Transport):
+    """Writes straight to a daphne WebSocket connection.
+
+    Every listener gets the same audio message, so it is framed once and
+    shared (autobahn's ``PreparedMessage``, made for broadcast).
+    """
+
+    def __init__(self, protocol: Any) -> None:
+        self._protocol = protocol
+        self._flow = FlowSignal()
+        transport = protocol.transport
+        # daphne leaves the upgraded HTTP channel registered as the
+        # producer; this connection no longer has an HTTP side to pause.
+        if transport.producer is not None:
+            transport.unregisterProducer()
+        transport.registerProducer(self._flow, True)
+
+    @property
+    def writable(self) -> bool:
+        return not self._flow.paused and self._is_open()
+
+    def send_binary(self, data: bytes) -> None:
+        if self._is_open():
+            self._protocol.sendPreparedMessage(prepared_binary(data))
+
+    def send_text(self, text: str) -> None:
+        if self._is_open():
+            self._protocol.sendMessage(text.encode(), False)
+
+    def _is_open(self) -> bool:
+        return self._protocol.state == self._protocol.STATE_OPEN
+
+
+@functools.lru_cache(maxsize=4)
+def prepared_binary(data: bytes) -> PreparedMessage:
+    """Frame ``data`` once for all the connections it goes to.
+
+    The cache holds the last few messages: a fan-out sends one message to
+    every listener before it moves on to the next.
+    """
+    return PreparedMessage(data, isBinary=True, applyMask=False, doNotCompress=True)
+
+
+class DaphneHttpBody(Transport):
+    """Writes the body of a streaming HTTP response straight to daphne."""
+
+    def __init__(self, request: Any) -> None:
+        self._request = request
+        self._flow = FlowSignal()
+        request.registerProducer(self._flow, True)
+
+    @property
+    def writable(self) -> bool:
+        return not self._flow.paused and not self._request.finished
+
+    def send_binary(self, data: bytes) -> None:
+        self._request.handle_reply(
+            {"type": "http.response.body", "body": data, "more_body": True}
+        )
+
+    def send_text(self, text: str) -> None:
+        raise TypeError("An HTTP stream carries no text messages.")
+
+    async def aclose(self) -> None:
+        if self._request.producer is self._flow:
+            self._request.unregisterProducer()
+
+
+# --- any ASGI server -------------------------------------------------------
+
+
+class QueuedTransport(Transport):
+    """Writes through the ASGI ``send`` from a task of its own."""
+
+    def __init__(self, send: AsgiSend, *, http: bool) -> None:
+        self._send = send
+        self._http = http
+        self._queue: deque[dict[str, Any]] = deque()
+        self._queued_bytes = 0
+        self._wakeup = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._drain())
+
+    @property
+    def writable(self) -> bool:
+        return self._queued_bytes < QUEUED_BYTES_LIMIT and not self._task.done()
+
+    def send_binary(self, data: bytes) -> None:
+        if self._http:
+            self._put({"type": "http.response.body", "body": data, "more_body": True})
+        else:
+            self._put({"type": "websocket.send", "bytes": data})
+        self._queued_bytes += len(data)
+
+    def send_text(self, text: str) -> None:
+        self._put({"type": "websocket.send", "text": text})
+
+    async def aclose(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def _put(self, message: dict[str, Any]) -> None:
+        self._queue.append(message)
+        self._wakeup.set()
+
+    async def _drain(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue:
+                message = self._queue.popleft()
+                self._queued_bytes -= len(
+                    message.get("bytes") or message.get("body", b"")
+                )
+                try:
+                    await self._send(message)
+                except Exception:
+                    logger.info("Stopped writing to a client that went away.")
+                    return
+
+
+def websocket_transport(send: AsgiSend) -> Transport:
+    """The best transport for a WebSocket connection's raw ASGI ``send``."""
+    protocol = daphne_protocol(send)
+    if protocol is not None:
+        return DaphneWebSocket(protocol)
+    return QueuedTransport(send, http=False)
+
+
+def http_body_transport(send: AsgiSend) -> Transport:
+    """The best transport for a streaming HTTP response's raw ASGI ``send``."""
+    request = daphne_protocol(send)
+    if request is not None:
+        return DaphneHttpBody(request)
+    return QueuedTransport(send, http=True)

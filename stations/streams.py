@@ -1,0 +1,102 @@
+"""``/stations/<slug>/stream.mp3``: the station for any ordinary player.
+
+A plain ASGI application rather than an ``AsyncHttpConsumer``: the response
+never ends by itself, and the client's disconnect must be noticed while it
+is being written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from django.conf import settings
+
+from .runtime import get_bus
+from .selectors import astation_get
+from .streaming.icy import ICY_METAINT_BYTES, IcyInterleaver
+from .streaming.listeners import HttpStreamListener, stream_title
+from .streaming.transport import SERVER_SEND, http_body_transport
+
+
+async def station_stream(scope: dict[str, Any], receive, send) -> None:
+    """Serve a station as an endless MP3 response, Icecast-style."""
+    if scope["method"] not in ("GET", "HEAD"):
+        await _plain_response(send, 405, b"Only GET is allowed.\n")
+        return
+    station = await astation_get(scope["url_route"]["kwargs"]["slug"])
+    if station is None:
+        await _plain_response(send, 404, b"No such station.\n")
+        return
+    wants_icy = _header(scope, b"icy-metadata") == b"1"
+    headers = [
+        (b"content-type", b"audio/mpeg"),
+        (b"cache-control", b"no-cache, no-store"),
+        (b"icy-name", station.name.encode()),
+        (b"icy-br", str(station.bitrate).encode()),
+        (b"icy-pub", b"0"),
+    ]
+    if wants_icy:
+        headers.append((b"icy-metaint", str(ICY_METAINT_BYTES).encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    if scope["method"] == "HEAD":
+        await send({"type": "http.response.body", "body": b""})
+        return
+
+    bus = get_bus()
+    hub = await bus.attach(station.pk)
+    too_slow = asyncio.Event()
+    transport = http_body_transport(scope[SERVER_SEND])
+    listener = HttpStreamListener(
+        transport,
+        max_stall_s=settings.RADIO_LISTENER_MAX_STALL_SECONDS,
+        on_too_slow=too_slow.set,
+        icy=IcyInterleaver() if wants_icy else None,
+        title=stream_title(hub.state.now_playing),
+    )
+    hub.join(listener)
+    try:
+        await _until_disconnected_or(receive, too_slow)
+    finally:
+        hub.leave(listener)
+        await transport.aclose()
+        await bus.detach(station.pk)
+    if too_slow.is_set():
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def _until_disconnected_or(receive, event: asyncio.Event) -> None:
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    waiters = [
+        asyncio.ensure_future(disconnected()),
+        asyncio.ensure_future(event.wait()),
+    ]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
+
+
+def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return value.strip()
+    return None
+
+
+async def _plain_response(send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

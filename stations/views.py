@@ -1,0 +1,60 @@
+"""Station pages and the public status document."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+
+from .models import Station
+from .runtime import get_bus
+from .selectors import astation_get
+
+
+def directory(request: HttpRequest) -> HttpResponse:
+    """The station directory.
+
+    Template: ``stations/directory.html``; context: ``stations``.
+    """
+    return render(
+        request, "stations/directory.html", {"stations": Station.objects.all()}
+    )
+
+
+def listen(request: HttpRequest, slug: str) -> HttpResponse:
+    """The listener page of one station.
+
+    Template: ``stations/listen.html``; context: ``station``.
+    """
+    station = get_object_or_404(Station, slug=slug)
+    return render(request, "stations/listen.html", {"station": station})
+
+
+@login_required
+def studio(request: HttpRequest, slug: str) -> HttpResponse:
+    """The DJ console; only the station's DJs may open it.
+
+    Template: ``stations/studio.html``; context: ``station``.
+    """
+    station = get_object_or_404(Station, slug=slug)
+    if not station.djs.filter(pk=request.user.pk).exists():
+        raise PermissionDenied("Only this station's DJs may open its studio.")
+    return render(request, "stations/studio.html", {"station": station})
+
+
+async def status(request: HttpRequest, slug: str) -> JsonResponse:
+    """``status.json``: what the station is playing and how many listen.
+
+    Async, so that it reads the station bus of the server's event loop.
+    """
+    station = await astation_get(slug)
+    if station is None:
+        raise Http404("No such station.")
+    bus = get_bus()
+    return JsonResponse(
+        {
+            "slug": station.slug,
+            "name": station.name,
+            **(await bus.state(station.pk)),
+            "listeners": await bus.listener_count(station.pk),
+        }
+    )

@@ -1,0 +1,66 @@
+"""Fixtures shared by the whole suite: real audio, Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import urllib.parse
+
+import pytest
+
+from tests.support.audio import make_tone
+
+IN_CI = os.environ.get("CI") == "true"
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_TEST_URL = os.environ.get(
+    "POSTGRES_TEST_URL", "postgres://postgres@127.0.0.1:5432/test"
+)
+
+
+def _reachable(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _require(url: str, what: str) -> str:
+    if _reachable(url):
+        return url
+    message = f"{what} is not reachable at {url}; start it (see README) to run this test"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis database for tests, emptied before use."""
+    url = _require(REDIS_TEST_URL, "Redis")
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    return _require(POSTGRES_TEST_URL, "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def tone_mp3(tmp_path_factory) -> bytes:
+    """Six seconds of a 440 Hz tone as a 128 kbit/s MP3 file (ID3 and all)."""
+    path = tmp_path_factory.mktemp("audio") / "tone.mp3"
+    return make_tone(path, seconds=6).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def tone_webm(tmp_path_factory) -> bytes:
+    """Six seconds of a tone as MediaRecorder makes it: WebM with Opus."""
+    path = tmp_path_factory.mktemp("audio") / "tone.webm"
+    return make_tone(
+        path, seconds=6, codec="libopus", bitrate="96k", sample_rate=48000, container="webm"
+    ).read_bytes()

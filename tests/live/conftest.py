@@ -1,0 +1,35 @@
+"""A radio installation served by real daphne processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.servers import Deployment
+
+DJ = ("dj", "dj-password-1")
+OTHER_DJ = ("dj2", "dj2-password-1")
+LISTENER = ("listener", "listener-password-1")
+STATION = "live"
+
+
+def populate(deployment: Deployment) -> None:
+    for username, password in (DJ, OTHER_DJ, LISTENER):
+        deployment.create_user(username, password)
+    deployment.manage(
+        "createstation", STATION, "--name", "Live Test", "--dj", DJ[0], "--dj", OTHER_DJ[0]
+    )
+
+
+@pytest.fixture(scope="module")
+def sqlite_deployment(tmp_path_factory):
+    """One worker's installation: SQLite and the in-memory channel layer."""
+    database = tmp_path_factory.mktemp("db") / "radio.sqlite3"
+    deployment = Deployment.create(database_url=f"sqlite:///{database}")
+    populate(deployment)
+    yield deployment
+    deployment.stop()
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_deployment):
+    return sqlite_deployment.start_worker()

@@ -1,0 +1,116 @@
+"""A DJ goes live on a real daphne; listeners on real sockets hear it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from tests.live.conftest import DJ, STATION
+from tests.support.audio import decoded_seconds, frames_duration_ms
+from tests.support.clients import (
+    Received,
+    connect,
+    listen,
+    send_chunks,
+    sign_in,
+    stream_file,
+)
+
+pytestmark = pytest.mark.live
+
+SENT_SECONDS = 6.0
+BURST_MS = 2000
+
+
+async def go_live(worker, mime: str):
+    dj = await connect(
+        f"{worker.ws_url}/ws/stations/{STATION}/broadcast/",
+        cookie=sign_in(worker.http_url, *DJ),
+    )
+    await dj.send(json.dumps({"type": "start", "format": mime}))
+    while (reply := json.loads(await dj.recv()))["type"] != "live":
+        assert reply["type"] in ("listeners", "on_air"), reply
+    return dj
+
+
+async def join(worker) -> tuple[object, dict]:
+    socket = await connect(f"{worker.ws_url}/ws/stations/{STATION}/")
+    hello = json.loads(await socket.recv())
+    assert hello["type"] == "hello"
+    return socket, hello
+
+
+def assert_whole_frames_without_gaps(received: Received) -> None:
+    for _, _, frames, _ in received.audio:
+        frames_duration_ms(frames)
+    seqs = received.seqs
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "seq has gaps"
+
+
+async def broadcast_to_listeners(worker, mime: str, send) -> tuple[list[Received], Received]:
+    """Three listeners from the start and one late joiner hear a broadcast."""
+    listeners = [await join(worker) for _ in range(3)]
+    for _, hello in listeners:
+        assert hello["on_air"] is False
+    dj = await go_live(worker, mime)
+    received = [Received() for _ in listeners]
+    readers = [
+        asyncio.create_task(listen(socket, into, until="off_air"))
+        for (socket, _), into in zip(listeners, received, strict=True)
+    ]
+    await dj.send(json.dumps({"type": "now_playing", "title": "Tone", "artist": "Sine"}))
+    sender = asyncio.create_task(send(dj))
+    await asyncio.sleep(SENT_SECONDS / 2)
+    late_socket, late_hello = await join(worker)
+    late = Received()
+    late_reader = asyncio.create_task(listen(late_socket, late, until="off_air"))
+    await sender
+    await dj.send(json.dumps({"type": "stop"}))
+    await asyncio.wait_for(asyncio.gather(*readers, late_reader), timeout=20)
+    for socket, _ in [*listeners, (late_socket, None)]:
+        await socket.close()
+    await dj.close()
+    assert late_hello["on_air"] is True
+    assert late_hello["now_playing"]["title"] == "Tone"
+    return received, late
+
+
+async def check_broadcast(worker, mime: str, send) -> None:
+    received, late = await broadcast_to_listeners(worker, mime, send)
+    for listener in received:
+        assert_whole_frames_without_gaps(listener)
+        assert decoded_seconds(listener.mp3) == pytest.approx(SENT_SECONDS, rel=0.05)
+        [now_playing] = listener.of_type("now_playing")
+        assert (now_playing["title"], now_playing["artist"]) == ("Tone", "Sine")
+        assert now_playing["seq"] == listener.seqs[0]
+        assert any(m["count"] >= 3 for m in listener.of_type("listeners"))
+    assert received[0].mp3 == received[1].mp3 == received[2].mp3
+
+    assert_whole_frames_without_gaps(late)
+    hello_at = late.audio[0][3]
+    burst = [frames for _, _, frames, arrived in late.audio if arrived - hello_at < 500]
+    assert sum(frames_duration_ms(frames) for frames in burst) >= BURST_MS
+    assert late.mp3 in received[0].mp3
+
+
+async def test_mp3_broadcast_reaches_every_listener(server, tone_mp3):
+    """MP3 from the DJ is re-framed, not re-encoded, and heard by all."""
+
+    async def send(dj):
+        await stream_file(dj, tone_mp3, bitrate_kbps=128)
+
+    await check_broadcast(server, "audio/mpeg", send)
+
+
+async def test_webm_opus_broadcast_is_transcoded_for_every_listener(server, tone_webm):
+    """MediaRecorder's WebM/Opus in 250 ms chunks comes out as MP3."""
+    chunk_count = int(SENT_SECONDS * 4)
+    size = -(-len(tone_webm) // chunk_count)
+    chunks = [tone_webm[i : i + size] for i in range(0, len(tone_webm), size)]
+
+    async def send(dj):
+        await send_chunks(dj, chunks, chunk_ms=250)
+
+    await check_broadcast(server, "audio/webm;codecs=opus", send)

@@ -1,0 +1,110 @@
+"""Clients of a running radio server: sign-in, station sockets, audio."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
+from typing import Any
+
+import websockets
+
+from stations.streaming.packets import HEADER_BYTES, now_ms, parse_header
+
+ORIGIN = "http://127.0.0.1"
+
+
+def sign_in(http_url: str, username: str, password: str) -> str:
+    """Sign in through the login form; return the ``Cookie`` header to use."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{http_url}/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode(
+        {"username": username, "password": password, "csrfmiddlewaretoken": token}
+    ).encode()
+    request = urllib.request.Request(
+        f"{http_url}/accounts/login/", data=form, headers={"Referer": f"{http_url}/"}
+    )
+    opener.open(request).read()
+    cookies = {cookie.name: cookie.value for cookie in jar}
+    assert "sessionid" in cookies, "sign-in failed"
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+async def connect(url: str, *, cookie: str | None = None, **kwargs: Any):
+    headers = {"Cookie": cookie} if cookie else {}
+    return await websockets.connect(
+        url, origin=ORIGIN, additional_headers=headers, max_size=2**22, **kwargs
+    )
+
+
+@dataclass
+class Received:
+    """What a listener got: audio messages and JSON messages, in order."""
+
+    audio: list[tuple[int, int, bytes, float]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def seqs(self) -> list[int]:
+        return [seq for seq, _, _, _ in self.audio]
+
+    @property
+    def mp3(self) -> bytes:
+        return b"".join(frames for _, _, frames, _ in self.audio)
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [message for message in self.messages if message["type"] == kind]
+
+
+async def listen(socket, received: Received, *, until: str | None = None) -> Received:
+    """Read ``socket`` into ``received`` until a message matches ``until``.
+
+    ``until`` is ``"off_air"`` (the station went off air) or None (the
+    socket closed).
+    """
+    async for message in socket:
+        arrived = now_ms()
+        if isinstance(message, bytes):
+            seq, ingest_ms = parse_header(message)
+            received.audio.append((seq, ingest_ms, message[HEADER_BYTES:], arrived))
+            continue
+        data = json.loads(message)
+        data["_arrived"] = arrived
+        received.messages.append(data)
+        if until == "off_air" and data["type"] == "on_air" and not data["on_air"]:
+            break
+    return received
+
+
+async def stream_file(
+    socket, data: bytes, *, bitrate_kbps: int, chunk_ms: int = 100
+) -> None:
+    """Send ``data`` in chunks at the pace it plays (``bitrate_kbps``)."""
+    chunk_bytes = bitrate_kbps * 1000 // 8 * chunk_ms // 1000
+    started = time.monotonic()
+    for index, offset in enumerate(range(0, len(data), chunk_bytes)):
+        await socket.send(data[offset : offset + chunk_bytes])
+        delay = started + (index + 1) * chunk_ms / 1000 - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+async def send_chunks(socket, chunks: list[bytes], *, chunk_ms: int) -> None:
+    """Send ``chunks`` one every ``chunk_ms``, as MediaRecorder does."""
+    started = time.monotonic()
+    for index, chunk in enumerate(chunks):
+        await socket.send(chunk)
+        delay = started + (index + 1) * chunk_ms / 1000 - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def latency_ms(ingest_ms: int) -> int:
+    return now_ms() - ingest_ms

@@ -1,0 +1,129 @@
+"""Real radio servers for tests and benchmarks: a database, daphne workers.
+
+Everything runs as it does in production: ``manage.py`` commands set the
+database up, and daphne serves ``radio.asgi`` in its own process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+# How long a starting daphne may take to accept connections.
+STARTUP_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Deployment:
+    """The settings every process of one test installation shares."""
+
+    env: dict[str, str]
+    workers: list[Worker] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, *, database_url: str, redis_url: str | None = None, **extra: str):
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DEBUG": "0",
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "LOG_LEVEL": "WARNING",
+            **extra,
+        }
+        env.pop("REDIS_URL", None)
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        deployment = cls(env)
+        deployment.manage("migrate", "--noinput")
+        return deployment
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=PROJECT, env=self.env, capture_output=True, text=True,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    def create_user(self, username: str, password: str) -> None:
+        code = (
+            "from django.contrib.auth import get_user_model; "
+            f"get_user_model().objects.create_user({username!r}, password={password!r})"
+        )
+        self.manage("shell", "-c", code)
+
+    def start_worker(self, *extra_args: str) -> Worker:
+        worker = Worker.start(self.env, *extra_args)
+        self.workers.append(worker)
+        return worker
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+@dataclass
+class Worker:
+    """One daphne process serving radio on a port of 127.0.0.1."""
+
+    process: subprocess.Popen
+    port: int
+
+    @classmethod
+    def start(cls, env: dict[str, str], *extra_args: str) -> Worker:
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+             *extra_args, "radio.asgi:application"],
+            cwd=PROJECT, env=env,
+        )  # fmt: skip
+        worker = cls(process, port)
+        worker._wait_until_listening()
+        return worker
+
+    def _wait_until_listening(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited with {self.process.returncode}")
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
+            ):
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"daphne did not listen on {self.port} in time")
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
