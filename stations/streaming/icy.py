@@ -29,8 +29,8 @@ _TITLE_RE = re.compile(rb"StreamTitle='(.*?)';", re.DOTALL)
 def encode_metadata(title: str) -> bytes:
     """Return the metadata block announcing ``title``.
 
-    Quotes become U+2019 (’) and the UTF-8 title is cut, at a character
-    boundary, so the block fits MAX_METADATA_BYTES.
+    Quotes become U+2019 (right single quotation mark) and the UTF-8 title
+    is cut, at a character boundary, so the block fits MAX_METADATA_BYTES.
     """
     encoded = title.translate(_TITLE_SAFE).encode()
     if len(encoded) > _MAX_TITLE_BYTES:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from .mp3 import FrameBatch, FrameSplitter
 from .packets import now_ms
-from .transcoder import INPUT_FORMATS, Transcoder, normalise_mime
+from .transcoder import INPUT_FORMATS, Transcoder, TranscoderError, normalise_mime
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +83,12 @@ class Transcoding(Ingest):
         await self._transcoder.write(data)
 
     async def _read_output(self) -> None:
-        while chunk := await self._transcoder.read():
-            await self._emit_batch(self._splitter.feed(chunk))
+        try:
+            while chunk := await self._transcoder.read():
+                await self._emit_batch(self._splitter.feed(chunk))
+        except TranscoderError as problem:
+            # The DJ learns of it from their next write, which fails too.
+            logger.warning("Transcoding stopped: %s", problem)
 
     async def _emit_batch(self, batch: FrameBatch) -> None:
         if not batch.frames:

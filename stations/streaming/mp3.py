@@ -120,6 +120,15 @@ def _is_vbr_info(data: bytearray, offset: int, header: FrameHeader) -> bool:
     return data[xing : xing + 4] in _XING_TAGS or data[vbri : vbri + 4] == b"VBRI"
 
 
+def _same_stream_at(data: bytearray, offset: int, header: FrameHeader) -> bool:
+    """Tell whether a header with the same version and sample rate is at offset."""
+    following = parse_header(data, offset)
+    return following is not None and (
+        (following.version, following.sample_rate)
+        == (header.version, header.sample_rate)
+    )
+
+
 def _next_candidate(data: bytearray, start: int) -> int:
     """Return where the next frame header or ID3v2 tag might start."""
     sync = data.find(b"\xff", start)
@@ -187,20 +196,15 @@ class FrameSplitter:
             elif (header := parse_header(buf, pos)) is not None:
                 end = pos + header.length
                 key = (header.version, header.sample_rate, header.channels)
-                if key == self._locked:
-                    if end > size:
-                        break
-                elif self._locked is None:
+                if self._locked is None:
                     if end + HEADER_BYTES > size:
                         break
-                    following = parse_header(buf, end)
-                    if following is not None and key[:2] == (
-                        following.version,
-                        following.sample_rate,
-                    ):
+                    if _same_stream_at(buf, end, header):
                         logger.debug("MP3 sync found: %s", header)
                         self._locked = key
                 if key == self._locked:
+                    if end > size:
+                        break
                     if _is_vbr_info(buf, pos, header):
                         logger.debug("Dropping a Xing/Info/VBRI frame")
                     else:

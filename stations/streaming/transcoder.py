@@ -139,17 +139,20 @@ class Transcoder:
     async def aclose(self, timeout_s: float = CLOSE_TIMEOUT_SECS) -> None:
         """End ffmpeg's input and wait for it to flush and exit.
 
-        ffmpeg is killed if it has not exited after ``timeout_s`` seconds, or
-        if this coroutine is cancelled. Output not read by then is discarded.
+        Output not read yet can still be read afterwards. ffmpeg is killed,
+        and its unread output discarded, if it has not exited after
+        ``timeout_s`` seconds or if this coroutine is cancelled.
         """
         proc = self._proc
         if proc is None:
             return
         self._closing = True
+        exited = False
         try:
             proc.stdin.close()
             async with asyncio.timeout(timeout_s):
                 await proc.wait()
+            exited = True
         except TimeoutError:
             logger.warning(
                 "ffmpeg pid %s did not exit %s s after its input ended; killing it",
@@ -157,15 +160,8 @@ class Transcoder:
                 timeout_s,
             )
         finally:
-            if proc.returncode is None:
-                with suppress(ProcessLookupError):
-                    proc.kill()
-            # wait() returns only once every pipe is closed, and stdout stays
-            # open while unread output fills it.
-            async with self._read_lock:
-                while await proc.stdout.read(READ_CHUNK_BYTES):
-                    pass
-            await proc.wait()
+            if not exited:
+                await self._kill(proc)
             await self._stderr_task
         logger.info("ffmpeg pid %s exited with %s", proc.pid, proc.returncode)
 
@@ -186,6 +182,17 @@ class Transcoder:
             raise RuntimeError("Call Transcoder.start() first.")
         return self._proc
 
+    async def _kill(self, proc: asyncio.subprocess.Process) -> None:
+        """Kill ffmpeg and reap it, discarding the output nobody read."""
+        with suppress(ProcessLookupError):
+            proc.kill()
+        # A wait() begun before ffmpeg exits returns only once every pipe has
+        # closed, and stdout stays open while unread output fills it.
+        async with self._read_lock:
+            while await proc.stdout.read(READ_CHUNK_BYTES):
+                pass
+        await proc.wait()
+
     async def _collect_stderr(self) -> None:
         """Keep ffmpeg's last stderr lines for error messages."""
         while line := await self._proc.stderr.readline():
@@ -197,5 +204,7 @@ class Transcoder:
         """Build an error carrying the last lines ffmpeg wrote to stderr."""
         # A dying ffmpeg may not have flushed its stderr yet.
         await asyncio.wait([self._stderr_task], timeout=STDERR_GRACE_SECS)
+        if self.returncode is not None:
+            reason += f" (exit status {self.returncode})"
         tail = " | ".join(self._stderr_tail) or "nothing on stderr"
-        return TranscoderError(f"{reason} (exit status {self.returncode}): {tail}")
+        return TranscoderError(f"{reason}: {tail}")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
+import psycopg
 import pytest
+import redis
 
 from tests.support.servers import Deployment
 
@@ -16,7 +20,14 @@ def populate(deployment: Deployment) -> None:
     for username, password in (DJ, OTHER_DJ, LISTENER):
         deployment.create_user(username, password)
     deployment.manage(
-        "createstation", STATION, "--name", "Live Test", "--dj", DJ[0], "--dj", OTHER_DJ[0]
+        "createstation",
+        STATION,
+        "--name",
+        "Live Test",
+        "--dj",
+        DJ[0],
+        "--dj",
+        OTHER_DJ[0],
     )
 
 
@@ -33,3 +44,21 @@ def sqlite_deployment(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(sqlite_deployment):
     return sqlite_deployment.start_worker()
+
+
+@pytest.fixture(scope="module")
+def shared_deployment(redis_url, postgres_url):
+    """Several workers' installation: PostgreSQL and Redis."""
+    database = f"radio_live_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(postgres_url, autocommit=True)
+    admin.execute(f'CREATE DATABASE "{database}"')
+    redis.Redis.from_url(redis_url).flushdb()
+    deployment = Deployment.create(
+        database_url=postgres_url.rsplit("/", 1)[0] + f"/{database}",
+        redis_url=redis_url,
+    )
+    populate(deployment)
+    yield deployment
+    deployment.stop()
+    admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+    admin.close()

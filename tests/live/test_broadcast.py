@@ -24,10 +24,10 @@ SENT_SECONDS = 6.0
 BURST_MS = 2000
 
 
-async def go_live(worker, mime: str):
+async def go_live(worker, mime: str, user: tuple[str, str] = DJ):
     dj = await connect(
         f"{worker.ws_url}/ws/stations/{STATION}/broadcast/",
-        cookie=sign_in(worker.http_url, *DJ),
+        cookie=sign_in(worker.http_url, *user),
     )
     await dj.send(json.dumps({"type": "start", "format": mime}))
     while (reply := json.loads(await dj.recv()))["type"] != "live":
@@ -49,7 +49,9 @@ def assert_whole_frames_without_gaps(received: Received) -> None:
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "seq has gaps"
 
 
-async def broadcast_to_listeners(worker, mime: str, send) -> tuple[list[Received], Received]:
+async def broadcast_to_listeners(
+    worker, mime: str, send
+) -> tuple[list[Received], Received]:
     """Three listeners from the start and one late joiner hear a broadcast."""
     listeners = [await join(worker) for _ in range(3)]
     for _, hello in listeners:
@@ -60,7 +62,9 @@ async def broadcast_to_listeners(worker, mime: str, send) -> tuple[list[Received
         asyncio.create_task(listen(socket, into, until="off_air"))
         for (socket, _), into in zip(listeners, received, strict=True)
     ]
-    await dj.send(json.dumps({"type": "now_playing", "title": "Tone", "artist": "Sine"}))
+    await dj.send(
+        json.dumps({"type": "now_playing", "title": "Tone", "artist": "Sine"})
+    )
     sender = asyncio.create_task(send(dj))
     await asyncio.sleep(SENT_SECONDS / 2)
     late_socket, late_hello = await join(worker)
@@ -89,8 +93,10 @@ async def check_broadcast(worker, mime: str, send) -> None:
     assert received[0].mp3 == received[1].mp3 == received[2].mp3
 
     assert_whole_frames_without_gaps(late)
-    hello_at = late.audio[0][3]
-    burst = [frames for _, _, frames, arrived in late.audio if arrived - hello_at < 500]
+    first_audio_at = late.audio[0][3]
+    burst = [
+        frames for _, _, frames, arrived in late.audio if arrived - first_audio_at < 500
+    ]
     assert sum(frames_duration_ms(frames) for frames in burst) >= BURST_MS
     assert late.mp3 in received[0].mp3
 

@@ -1,4 +1,5 @@
 import random
+import shlex
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,15 +25,17 @@ FORMATS = {
 }
 SEED = 20240601
 
+FFPROBE_DURATION = shlex.split(
+    "ffprobe -v error -show_entries format=duration -of csv=p=0"
+)
+
 
 def encode_mp3(path: Path, options: list[str], seconds: float = 3) -> bytes:
     """Encode a sine tone with ffmpeg's defaults: an ID3v2 tag, then an Info frame."""
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi"]
-        + ["-i", f"sine=frequency=440:duration={seconds}"]
-        + ["-c:a", "libmp3lame", *options, str(path)],
-        check=True,
-    )
+    command = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi"]
+    command += ["-i", f"sine=frequency=440:duration={seconds}"]
+    command += ["-c:a", "libmp3lame", *options, str(path)]
+    subprocess.run(command, check=True)
     return path.read_bytes()
 
 
@@ -75,8 +78,7 @@ def split_all(splitter: FrameSplitter, chunks) -> tuple[bytes, int, float]:
 
 def ffprobe_duration_ms(path: Path) -> float:
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format=duration"]
-        + ["-of", "csv=p=0", str(path)],
+        [*FFPROBE_DURATION, str(path)],
         check=True,
         capture_output=True,
         text=True,
@@ -221,7 +223,7 @@ def test_splitter_skips_tags_and_info_frames_of_concatenated_files(stereo):
 
 def test_splitter_skips_a_large_id3_tag_with_footer(stereo):
     """An ID3v2.4 tag with a footer, bigger than any chunk, is skipped."""
-    start, frames = reference_frames(stereo)
+    _, frames = reference_frames(stereo)
     size = 300_000
     syncsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
     tag = b"ID3\x04\x00\x10" + syncsafe + b"\xff\xfb\x90\x64" * (size // 4)

@@ -68,8 +68,8 @@ class Deployment:
         )
         self.manage("shell", "-c", code)
 
-    def start_worker(self, *extra_args: str) -> Worker:
-        worker = Worker.start(self.env, *extra_args)
+    def start_worker(self, *extra_args: str, **env: str) -> Worker:
+        worker = Worker.start({**self.env, **env}, *extra_args)
         self.workers.append(worker)
         return worker
 
@@ -118,6 +118,14 @@ class Worker:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+    def rss_bytes(self) -> int:
+        """The worker's resident memory."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        kilobytes = next(
+            line for line in status.splitlines() if line.startswith("VmRSS")
+        )
+        return int(kilobytes.split()[1]) * 1024
 
     def stop(self) -> None:
         if self.process.poll() is None:
