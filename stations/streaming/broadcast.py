@@ -16,16 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .bus import Claim, Lease, StationBus
-from .hub import NOW_PLAYING, ON_AIR
+from .bus import LEASE_TTL_S, Claim, Lease, StationBus
+from .hub import NOW_PLAYING, on_air_event
 from .ingest import Ingest, open_ingest
 from .packets import AudioPacket, Event
 
 logger = logging.getLogger(__name__)
 
 LIVE = "live"
-# A held lease lives this long without renewal; renewed every third of it.
-LEASE_TTL_S = 6.0
 # Longest title or artist kept; longer ones are cut.
 MAX_TITLE_CHARS = 200
 
@@ -87,8 +85,7 @@ class Broadcast:
         self.live = True
         if claim is Claim.GRANTED:
             await self._bus.publish(
-                self.station_id,
-                Event.build({"type": ON_AIR, "on_air": True, "source": LIVE}),
+                self.station_id, on_air_event(on_air=True, source=LIVE)
             )
         self._keeper = asyncio.get_running_loop().create_task(self._keep())
         return claim
@@ -162,8 +159,7 @@ class Broadcast:
             return
         self.live = False
         await self._bus.publish(
-            self.station_id,
-            Event.build({"type": ON_AIR, "on_air": False, "source": None}),
+            self.station_id, on_air_event(on_air=False, source=None)
         )
         await self._bus.release(self.lease)
 

@@ -13,17 +13,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
 
-from .hub import StationHub
+from .hub import StationHub, on_air_event
 from .packets import AudioPacket, Event
 
 logger = logging.getLogger(__name__)
 
 # How often listener counts are gathered and, if changed, announced.
 DEFAULT_COUNT_INTERVAL_S = 1.0
+# A held lease lives this long without renewal; renewed every third of it.
+LEASE_TTL_S = 6.0
+# The user id of the bus itself, when it ends a broadcast whose producer died.
+JANITOR_USER_ID = 0
 
 
 class Claim(Enum):
@@ -85,13 +90,27 @@ class StationBus(ABC):
             await asyncio.sleep(self._count_interval_s)
             for station_id, hub in list(self._hubs.items()):
                 try:
-                    total = await self._count_listeners(station_id, hub)
-                except Exception:
-                    logger.exception(
-                        "Could not count listeners of station %s", station_id
+                    hub.update_listener_total(
+                        await self._count_listeners(station_id, hub)
                     )
-                    continue
-                hub.update_listener_total(total)
+                    if hub.state.on_air:
+                        await self._end_if_orphaned(station_id)
+                except Exception:
+                    logger.exception("Could not look after station %s", station_id)
+
+    async def _end_if_orphaned(self, station_id: int) -> None:
+        """Take a station off air if it is on air with nobody producing.
+
+        That happens when the process of its producer dies: the lease
+        expires, but nobody is left to say the station went off air.
+        """
+        janitor = Lease(
+            station_id=station_id, token=uuid.uuid4().hex, user_id=JANITOR_USER_ID
+        )
+        if await self.claim(janitor, ttl_s=LEASE_TTL_S) is Claim.GRANTED:
+            logger.warning("Station %s had lost its producer; now off air", station_id)
+            await self.publish(station_id, on_air_event(on_air=False, source=None))
+            await self.release(janitor)
 
     async def aclose(self) -> None:
         if self._ticker is not None:

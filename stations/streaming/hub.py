@@ -23,6 +23,10 @@ ON_AIR = "on_air"
 LISTENERS = "listeners"
 
 
+def on_air_event(*, on_air: bool, source: str | None) -> Event:
+    return Event.build({"type": ON_AIR, "on_air": on_air, "source": source})
+
+
 @dataclass
 class StationState:
     """What is on air; changed only by the station's events."""

@@ -116,7 +116,15 @@ async def test_webm_opus_broadcast_is_transcoded_for_every_listener(server, tone
     size = -(-len(tone_webm) // chunk_count)
     chunks = [tone_webm[i : i + size] for i in range(0, len(tone_webm), size)]
 
+    encoders = []
+
     async def send(dj):
-        await send_chunks(dj, chunks, chunk_ms=250)
+        await send_chunks(dj, chunks[:4], chunk_ms=250)
+        encoders.append(server.children("ffmpeg"))
+        await send_chunks(dj, chunks[4:], chunk_ms=250)
+        encoders.append(server.children("ffmpeg"))
 
     await check_broadcast(server, "audio/webm;codecs=opus", send)
+    [first], [last] = encoders
+    assert first == last, "one ffmpeg for the whole broadcast"
+    assert server.children("ffmpeg") == [], "the encoder was reaped"

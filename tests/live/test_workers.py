@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from stations.streaming.bus import LEASE_TTL_S
 from tests.live.conftest import OTHER_DJ
 from tests.live.test_broadcast import (
     BURST_MS,
@@ -16,7 +17,7 @@ from tests.live.test_broadcast import (
     join,
 )
 from tests.support.audio import decoded_seconds, frames_duration_ms
-from tests.support.clients import Received, listen, stream_file
+from tests.support.clients import Received, listen, next_message, stream_file
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
 
@@ -81,3 +82,20 @@ async def test_one_dj_at_a_time_across_workers(workers, tone_mp3):
     assert refused.value.rcvd.code == 4409
     await dj.send(json.dumps({"type": "stop"}))
     await dj.close()
+
+
+async def test_station_goes_off_air_when_its_producers_worker_dies(
+    shared_deployment, workers, tone_mp3
+):
+    """Kill the DJ's worker: listeners elsewhere hear the station go off air."""
+    _, listener_worker = workers
+    doomed = shared_deployment.start_worker()
+    socket, _ = await join(listener_worker)
+    dj = await go_live(doomed, "audio/mpeg")
+    await dj.send(tone_mp3[:32000])
+    assert (await next_message(socket, "on_air"))["on_air"] is True
+    doomed.process.kill()
+    async with asyncio.timeout(LEASE_TTL_S + 5):
+        off_air = await next_message(socket, "on_air")
+    await socket.close()
+    assert off_air["on_air"] is False

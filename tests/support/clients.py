@@ -83,6 +83,14 @@ async def listen(socket, received: Received, *, until: str | None = None) -> Rec
     return received
 
 
+async def next_message(socket, kind: str) -> dict[str, Any]:
+    """Read ``socket`` up to the next JSON message of type ``kind``."""
+    async for message in socket:
+        if isinstance(message, str) and (data := json.loads(message))["type"] == kind:
+            return data
+    raise AssertionError(f"the socket closed before a {kind!r} message")
+
+
 async def stream_file(
     socket, data: bytes, *, bitrate_kbps: int, chunk_ms: int = 100
 ) -> None:

@@ -127,6 +127,19 @@ class Worker:
         )
         return int(kilobytes.split()[1]) * 1024
 
+    def children(self, command: str) -> list[int]:
+        """Process ids of the worker's children running ``command``."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                name, fields = stat.read_text().rsplit(")", 1)
+                if (
+                    name.split("(", 1)[1] == command
+                    and int(fields.split()[1]) == self.process.pid
+                ):
+                    found.append(int(stat.parent.name))
+        return found
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -1,0 +1,1007 @@
+#!/usr/bin/env python
+"""How many WebSocket listeners one daphne worker holds, and how well.
+
+Starts a real radio installation (SQLite in a temporary directory, DEBUG=0,
+one daphne worker pinned to one CPU), puts a DJ on air who sends a real MP3
+at real-time pace in 100 ms chunks, connects N listeners from a load
+generator pinned to another CPU, and measures a steady window:
+
+* listeners connected, healthy fraction (got >= 99 % of the audio messages
+  published in the window, counted by ``seq``),
+* relay latency (client wall clock at receipt minus the header's
+  ``ingest_ms``) p50/p99/max,
+* time from starting the WebSocket handshake to holding 2 s of MP3 frames,
+  for the listeners of the ramp and for "probe" listeners that join during
+  the window,
+* the server's CPU % (utime+stime) and RSS, RSS per listener.
+
+With ``--stalled M``, after that window M more listeners connect, read the
+hello and the burst and then stop reading (small SO_RCVBUF); the script
+reports the server's RSS growth per stalled listener, what happened to the
+stalled connections and whether the healthy listeners' latency changed.
+
+The listeners are a minimal WebSocket client on ``asyncio.Protocol`` (uvloop
+if installed): raw upgrade handshake, frames parsed in bulk, nothing copied
+but the 12-byte header. All traffic stays on 127.0.0.1.
+
+    .venv/bin/python bench/listeners.py --listeners 1000 --duration 30
+    .venv/bin/python bench/listeners.py --listeners 500 --stalled 200 --stall-duration 60
+
+See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+from stations.streaming.mp3 import parse_header as parse_mp3_header  # noqa: E402
+from tests.support.audio import make_tone  # noqa: E402
+from tests.support.clients import connect as ws_connect  # noqa: E402
+from tests.support.clients import sign_in  # noqa: E402
+from tests.support.servers import Deployment  # noqa: E402
+
+try:
+    import uvloop
+except ImportError:  # pragma: no cover - works without, only slower
+    uvloop = None
+
+RESULTS = PROJECT / "bench" / "results"
+STATION = "bench"
+DJ = ("benchdj", "bench-dj-password-1")
+ORIGIN = "http://127.0.0.1"
+# Any key will do; the server's accept value is not checked.
+WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+HEALTHY_SHARE = 0.99
+FIRST_AUDIO_MS = 2000.0
+HIST_MS = 60_000  # latency histogram: 1 ms buckets up to a minute
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+NOFILE = 200_000
+
+_HEADER = struct.Struct(">IQ")
+_unpack_header = _HEADER.unpack_from
+_time = time.time
+_perf = time.perf_counter
+
+# tcp_info.tcpi_state values
+TCP_STATES = {1: "established", 4: "fin_wait1", 7: "closed", 8: "close_wait"}
+
+HANDSHAKE, OPEN, CLOSED = 0, 1, 2
+
+
+# --- the measuring window ---------------------------------------------------
+
+
+@dataclass
+class Window:
+    """Audio published in [t0_ms, t1_ms) (by the header's ``ingest_ms``)."""
+
+    t0_ms: int
+    t1_ms: int = 2**63
+    hist: list[int] = field(default_factory=lambda: [0] * HIST_MS)
+    max_ms: int = 0
+    seq_min: int = 2**32
+    seq_max: int = -1
+    lags: list[float] = field(default_factory=list)
+
+    @property
+    def published(self) -> int:
+        return max(0, self.seq_max - self.seq_min + 1)
+
+
+def hist_percentile(hist: list[int], share: float) -> float | None:
+    total = sum(hist)
+    if not total:
+        return None
+    goal = share * total
+    seen = 0
+    for value, count in enumerate(hist):
+        seen += count
+        if seen >= goal:
+            return float(value)
+    return float(len(hist) - 1)
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+# --- the listener -----------------------------------------------------------
+
+
+class Listener(asyncio.Protocol):
+    """One WebSocket listener: the upgrade, then frames parsed in bulk."""
+
+    __slots__ = (
+        "bench", "kind", "measure", "stall", "transport", "state", "buf",
+        "t_start", "t_open", "t_hello", "t_audio", "audio_ms", "need_audio",
+        "hello", "audio_msgs", "gaps", "last_seq", "wcount", "close_code",
+        "error", "opened", "t_closed", "bytes",
+    )  # fmt: skip
+
+    def __init__(self, bench: Bench, kind: str) -> None:
+        self.bench = bench
+        self.kind = kind  # "healthy", "stalled" or "probe"
+        self.measure = kind == "healthy"
+        self.stall = kind == "stalled"
+        self.transport = None
+        self.state = HANDSHAKE
+        self.buf = b""
+        self.t_start = 0.0
+        self.t_open = None
+        self.t_hello = None
+        self.t_audio = None
+        self.audio_ms = 0.0
+        self.need_audio = True
+        self.hello = None
+        self.audio_msgs = 0
+        self.gaps = 0
+        self.last_seq = None
+        self.wcount = 0
+        self.close_code = None
+        self.error = None
+        self.opened = None
+        self.t_closed = None
+        self.bytes = 0
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        port = self.bench.port
+        transport.write(
+            (
+                f"GET /ws/stations/{STATION}/ HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {WS_KEY}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Origin: {ORIGIN}\r\n\r\n"
+            ).encode()
+        )
+
+    def connection_lost(self, exc) -> None:
+        if self.state != CLOSED:
+            self.state = CLOSED
+            self.t_closed = _perf()
+        self._settle(exc or ConnectionError("connection closed"))
+
+    def data_received(self, data: bytes) -> None:
+        now_ms = _time() * 1000.0
+        self.bytes += len(data)
+        if self.buf:
+            data = self.buf + data
+            self.buf = b""
+        pos = 0
+        if self.state == HANDSHAKE:
+            end = data.find(b"\r\n\r\n")
+            if end < 0:
+                self.buf = data
+                return
+            if not data.startswith(b"HTTP/1.1 101"):
+                self.error = data[: data.find(b"\r\n")].decode(errors="replace")
+                self.state = CLOSED
+                self.transport.abort()
+                self._settle(ConnectionError(self.error))
+                return
+            self.state = OPEN
+            self.t_open = _perf()
+            self._settle(None)
+            pos = end + 4
+        n = len(data)
+        window = self.bench.window
+        while n - pos >= 2:
+            length = data[pos + 1] & 0x7F
+            if length < 126:
+                start = pos + 2
+            elif length == 126:
+                if n - pos < 4:
+                    break
+                length = (data[pos + 2] << 8) | data[pos + 3]
+                start = pos + 4
+            else:
+                if n - pos < 10:
+                    break
+                length = int.from_bytes(data[pos + 2 : pos + 10], "big")
+                start = pos + 10
+            end = start + length
+            if end > n:
+                break
+            opcode = data[pos] & 0x0F
+            pos = end
+            if opcode == 2:
+                self.audio_msgs += 1
+                seq, ingest_ms = _unpack_header(data, start)
+                last = self.last_seq
+                if last is not None and seq != last + 1:
+                    self.gaps += 1
+                self.last_seq = seq
+                if (
+                    window is not None
+                    and self.measure
+                    and window.t0_ms <= ingest_ms < window.t1_ms
+                ):
+                    self.wcount += 1
+                    latency = int(now_ms - ingest_ms)
+                    if latency < 0:
+                        latency = 0
+                    if latency > window.max_ms:
+                        window.max_ms = latency
+                    window.hist[latency if latency < HIST_MS else HIST_MS - 1] += 1
+                    if seq < window.seq_min:
+                        window.seq_min = seq
+                    if seq > window.seq_max:
+                        window.seq_max = seq
+                if self.need_audio:
+                    self._first_audio(data, start + 12, end)
+                    if not self.need_audio and self.stall:
+                        # Read nothing more: what is left of this chunk is
+                        # dropped, like bytes a stalled player never reads.
+                        self.transport.pause_reading()
+                        return
+            elif opcode == 1:
+                if self.hello is None:
+                    self.hello = json.loads(data[start:end])
+                    self.t_hello = _perf()
+            elif opcode == 9:
+                payload = data[start:end]
+                self.transport.write(
+                    b"\x8a" + bytes((0x80 | len(payload),)) + b"\0\0\0\0" + payload
+                )
+            elif opcode == 8:
+                if length >= 2:
+                    self.close_code = (data[start] << 8) | data[start + 1]
+                self.state = CLOSED
+                self.t_closed = _perf()
+                self.transport.write(b"\x88\x80\0\0\0\0")
+                self.transport.close()
+                return
+        if pos < n:
+            self.buf = data[pos:]
+
+    # helpers
+
+    def _first_audio(self, data: bytes, offset: int, end: int) -> None:
+        while offset < end:
+            header = parse_mp3_header(data, offset)
+            if header is None:
+                self.error = "audio message is not whole MP3 frames"
+                break
+            self.audio_ms += header.duration_ms
+            offset += header.length
+        if self.audio_ms >= FIRST_AUDIO_MS:
+            self.need_audio = False
+            self.t_audio = _perf()
+            if self.kind == "probe":
+                self.bench.probe_done(self)
+
+    def _settle(self, exc: BaseException | None) -> None:
+        if self.opened is not None and not self.opened.done():
+            if exc is None:
+                self.opened.set_result(None)
+            else:
+                self.opened.set_exception(exc)
+
+    def close(self) -> None:
+        if self.transport is not None and self.state == OPEN:
+            self.state = CLOSED
+            self.t_closed = _perf()
+            with contextlib.suppress(Exception):
+                self.transport.write(b"\x88\x82\0\0\0\0\x03\xe8")  # 1000
+                self.transport.close()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == OPEN
+
+    @property
+    def time_to_audio_ms(self) -> float | None:
+        if self.t_audio is None:
+            return None
+        return (self.t_audio - self.t_start) * 1000
+
+    def tcp_state(self) -> str:
+        """The kernel's view of the connection (works while not reading)."""
+        if self.transport is None:
+            return "none"
+        sock = self.transport.get_extra_info("socket")
+        if sock is None:
+            return "closed"
+        try:
+            info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)
+        except OSError:
+            return "closed"
+        return TCP_STATES.get(info[0], str(info[0]))
+
+
+# --- the server's process ---------------------------------------------------
+
+
+def proc_cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    values = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "Threads"):
+                values[key] = int(rest.split()[0])
+    return values
+
+
+def rss_kb(pid: int) -> int:
+    return proc_status(pid)["VmRSS"]
+
+
+def tcp_kernel_mem_kb() -> int:
+    """Memory the kernel holds in TCP socket buffers, machine-wide."""
+    with open("/proc/net/sockstat") as sockstat:
+        for line in sockstat:
+            if line.startswith("TCP:"):
+                parts = line.split()
+                return int(parts[parts.index("mem") + 1]) * PAGE // 1024
+    return 0
+
+
+def pin_all_threads(pid: int, cpus: set[int]) -> None:
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(int(tid), cpus)
+
+
+def raise_nofile(pid: int = 0) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(NOFILE, soft)
+    try:
+        limits = (want, max(want, hard))
+        if pid:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, limits)
+        else:
+            resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+    except (ValueError, OSError):  # not privileged: up to the hard limit
+        limits = (hard, hard)
+        if pid:
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, limits)
+        else:
+            resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+    if pid:
+        return resource.prlimit(pid, resource.RLIMIT_NOFILE)[0]
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def machine() -> dict:
+    model = "unknown"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as meminfo:
+        mem_kb = int(meminfo.readline().split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "loop": "uvloop" if uvloop else "asyncio",
+    }
+
+
+# --- the benchmark ------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, port: int, pid: int, mp3: bytes):
+        self.args = args
+        self.port = port
+        self.pid = pid
+        self.mp3 = mp3
+        self.window: Window | None = None
+        self.healthy: list[Listener] = []
+        self.stalled: list[Listener] = []
+        self.probes: list[Listener] = []
+        self.inflight = asyncio.Semaphore(args.max_inflight)
+        self.timeline: list[dict] = []
+        self.t_begin = _perf()
+        self.dj = None
+        self.dj_messages = 0
+        self.dj_chunks = 0
+        self.dj_late_ms = 0.0
+
+    # connections
+
+    async def open(self, listener: Listener, rcvbuf: int | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        listener.opened = loop.create_future()
+        listener.t_start = _perf()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if rcvbuf:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            await asyncio.wait_for(
+                loop.sock_connect(sock, ("127.0.0.1", self.port)),
+                self.args.connect_timeout,
+            )
+            await loop.create_connection(lambda: listener, sock=sock)
+            await asyncio.wait_for(listener.opened, self.args.connect_timeout)
+        except Exception as problem:  # noqa: BLE001 - counted, not fatal
+            listener.error = listener.error or f"{type(problem).__name__}: {problem}"
+            listener.state = CLOSED
+            if listener.transport is not None:
+                listener.transport.abort()
+            else:
+                sock.close()
+
+    async def ramp(self, listeners: list[Listener], rcvbuf: int | None = None):
+        """Open ``listeners`` at --rate per second, in batches every 50 ms."""
+        loop = asyncio.get_running_loop()
+        rate = self.args.rate
+        batch = max(1, rate // 20)
+        tasks = []
+        due = loop.time()
+        for first in range(0, len(listeners), batch):
+            for listener in listeners[first : first + batch]:
+                await self.inflight.acquire()
+                task = loop.create_task(self.open(listener, rcvbuf))
+                task.add_done_callback(lambda _: self.inflight.release())
+                tasks.append(task)
+            due += batch / rate
+            await asyncio.sleep(max(0.0, due - loop.time()))
+        await asyncio.gather(*tasks)
+
+    async def wait_first_audio(self, listeners: list[Listener], timeout: float):
+        deadline = _perf() + timeout
+        while _perf() < deadline:
+            if all(not l.need_audio or not l.is_open for l in listeners):
+                return
+            await asyncio.sleep(0.1)
+
+    # probes: listeners that join during the window, get 2 s of audio, leave
+
+    def probe_done(self, listener: Listener) -> None:
+        listener.close()
+
+    async def run_probes(self, until: float) -> None:
+        loop = asyncio.get_running_loop()
+        interval = 1.0 / self.args.probe_rate
+        due = loop.time()
+        tasks = []
+        while _perf() < until:
+            listener = Listener(self, "probe")
+            self.probes.append(listener)
+            tasks.append(loop.create_task(self.open(listener)))
+            due += interval
+            await asyncio.sleep(max(0.0, due - loop.time()))
+        await asyncio.gather(*tasks)
+
+    # the DJ
+
+    async def start_dj(self) -> None:
+        http_url = f"http://127.0.0.1:{self.port}"
+        cookie = await asyncio.to_thread(sign_in, http_url, *DJ)
+        self.dj = await ws_connect(
+            f"ws://127.0.0.1:{self.port}/ws/stations/{STATION}/broadcast/",
+            cookie=cookie,
+        )
+        await self.dj.send(json.dumps({"type": "start", "format": "audio/mpeg"}))
+        while (reply := json.loads(await self.dj.recv()))["type"] != "live":
+            if reply["type"] == "error":
+                raise RuntimeError(f"the DJ could not go live: {reply}")
+        await self.dj.send(
+            json.dumps({"type": "now_playing", "title": "Bench tone", "artist": "bench"})
+        )
+        loop = asyncio.get_running_loop()
+        self.dj_sender = loop.create_task(self._dj_send())
+        self.dj_reader = loop.create_task(self._dj_read())
+
+    async def _dj_send(self) -> None:
+        """The MP3 at real-time pace in 100 ms chunks, looped."""
+        chunk = self.args.bitrate * 1000 // 8 * self.args.chunk_ms // 1000
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        index = 0
+        data = self.mp3
+        while True:
+            offset = (index * chunk) % len(data)
+            piece = data[offset : offset + chunk]
+            await self.dj.send(piece)
+            self.dj_chunks += 1
+            index += 1
+            delay = started + index * self.args.chunk_ms / 1000 - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                self.dj_late_ms = max(self.dj_late_ms, -delay * 1000)
+
+    async def _dj_read(self) -> None:
+        with contextlib.suppress(Exception):
+            async for _ in self.dj:
+                self.dj_messages += 1
+
+    async def stop_dj(self) -> None:
+        self.dj_sender.cancel()
+        with contextlib.suppress(BaseException):
+            await self.dj_sender
+        with contextlib.suppress(Exception):
+            await self.dj.send(json.dumps({"type": "stop"}))
+            await asyncio.wait_for(self.dj.close(), 3)
+        self.dj_reader.cancel()
+
+    # sampling
+
+    def sample(self, phase: str) -> dict:
+        status = proc_status(self.pid)
+        point = {
+            "t_s": round(_perf() - self.t_begin, 2),
+            "phase": phase,
+            "rss_kb": status["VmRSS"],
+            "threads": status["Threads"],
+            "cpu_ticks": proc_cpu_ticks(self.pid),
+            "tcp_kernel_kb": tcp_kernel_mem_kb(),
+            "healthy_open": sum(l.is_open for l in self.healthy),
+            "stalled_open": sum(l.is_open for l in self.stalled),
+        }
+        self.timeline.append(point)
+        return point
+
+    async def sampler(self) -> None:
+        self.phase = "start"
+        while True:
+            self.sample(self.phase)
+            await asyncio.sleep(1.0)
+
+    async def lag_monitor(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.02)
+            lag = (loop.time() - before - 0.02) * 1000
+            if self.window is not None:
+                self.window.lags.append(lag)
+
+    # one measuring window
+
+    async def measure(self, seconds: float, *, probes: bool, stalled_watch=False):
+        window = Window(t0_ms=int(_time() * 1000))
+        for listener in self.healthy:
+            listener.wcount = 0
+        self.window = window
+        cpu0, wall0 = proc_cpu_ticks(self.pid), _perf()
+        gen0 = resource.getrusage(resource.RUSAGE_SELF)
+        dj0 = self.dj_chunks
+        rss_samples = []
+        stalled_states = []
+        until = _perf() + seconds
+        probe_task = None
+        if probes and self.args.probe_rate > 0:
+            probe_task = asyncio.get_running_loop().create_task(self.run_probes(until))
+        while _perf() < until:
+            await asyncio.sleep(min(1.0, max(0.0, until - _perf())))
+            rss_samples.append(rss_kb(self.pid))
+            if stalled_watch:
+                states: dict[str, int] = {}
+                for listener in self.stalled:
+                    state = listener.tcp_state()
+                    states[state] = states.get(state, 0) + 1
+                stalled_states.append(
+                    {"t_s": round(seconds - (until - _perf()), 1), **states}
+                )
+        window.t1_ms = int(_time() * 1000)
+        cpu1, wall1 = proc_cpu_ticks(self.pid), _perf()
+        gen1 = resource.getrusage(resource.RUSAGE_SELF)
+        dj_chunks = self.dj_chunks - dj0
+        # Let what was published in the window arrive before counting.
+        await asyncio.sleep(self.args.grace)
+        if probe_task is not None:
+            await asyncio.wait_for(probe_task, self.args.connect_timeout + 5)
+        self.window = None
+        return self.window_report(
+            window,
+            wall=wall1 - wall0,
+            server_cpu_s=(cpu1 - cpu0) / CLK_TCK,
+            gen_cpu_s=(gen1.ru_utime + gen1.ru_stime) - (gen0.ru_utime + gen0.ru_stime),
+            rss_samples=rss_samples,
+            stalled_states=stalled_states,
+            dj_chunks=dj_chunks,
+        )
+
+    def window_report(self, window: Window, **measured) -> dict:
+        published = window.published
+        open_healthy = [l for l in self.healthy if l.is_open]
+        needed = HEALTHY_SHARE * published
+        healthy = sum(1 for l in open_healthy if published and l.wcount >= needed)
+        counts = sorted(l.wcount for l in open_healthy)
+        report = {
+            "seconds": round(measured["wall"], 2),
+            "listeners": len(self.healthy),
+            "connected": len(open_healthy),
+            "published_messages": published,
+            "dj_chunks_sent": measured["dj_chunks"],
+            "healthy": healthy,
+            "healthy_fraction": round(healthy / len(self.healthy), 4)
+            if self.healthy
+            else None,
+            "received_min": counts[0] if counts else None,
+            "received_median": counts[len(counts) // 2] if counts else None,
+            "latency_ms": {
+                "messages": sum(window.hist),
+                "p50": hist_percentile(window.hist, 0.50),
+                "p90": hist_percentile(window.hist, 0.90),
+                "p99": hist_percentile(window.hist, 0.99),
+                "p999": hist_percentile(window.hist, 0.999),
+                "max": window.max_ms,
+            },
+            "server_cpu_percent": round(
+                100 * measured["server_cpu_s"] / measured["wall"], 1
+            ),
+            "server_rss_kb": measured["rss_samples"][-1]
+            if measured["rss_samples"]
+            else None,
+            "server_rss_kb_max": max(measured["rss_samples"], default=None),
+            "generator_cpu_percent": round(
+                100 * measured["gen_cpu_s"] / measured["wall"], 1
+            ),
+            "generator_lag_ms": {
+                "p50": percentile(window.lags, 0.5),
+                "p99": percentile(window.lags, 0.99),
+                "max": max(window.lags, default=None),
+            },
+        }
+        if measured["stalled_states"]:
+            report["stalled_tcp_states"] = measured["stalled_states"]
+        return report
+
+
+def join_times(listeners: list[Listener]) -> dict:
+    times = [l.time_to_audio_ms for l in listeners if l.time_to_audio_ms is not None]
+    opens = [
+        (l.t_open - l.t_start) * 1000 for l in listeners if l.t_open is not None
+    ]
+    errors: dict[str, int] = {}
+    for listener in listeners:
+        if listener.error:
+            errors[listener.error] = errors.get(listener.error, 0) + 1
+    return {
+        "attempted": len(listeners),
+        "got_2s_audio": len(times),
+        "time_to_2s_audio_ms": {
+            "p50": _round(percentile(times, 0.5)),
+            "p99": _round(percentile(times, 0.99)),
+            "max": _round(max(times, default=None)),
+        },
+        "handshake_ms": {
+            "p50": _round(percentile(opens, 0.5)),
+            "p99": _round(percentile(opens, 0.99)),
+        },
+        "errors": errors,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+async def run(
+    args: argparse.Namespace, port: int, pid: int, mp3: bytes, holder: dict
+) -> dict:
+    bench = Bench(args, port, pid, mp3)
+    loop = asyncio.get_running_loop()
+    sampler = loop.create_task(bench.sampler())
+    lag = loop.create_task(bench.lag_monitor())
+    result: dict = {}
+    try:
+        bench.phase = "idle"
+        await bench.start_dj()
+        # Let the burst fill and the process settle before the idle figure.
+        await asyncio.sleep(args.idle_seconds)
+        idle = bench.sample("idle")
+        result["idle"] = {"rss_kb": idle["rss_kb"], "threads": idle["threads"]}
+        log(f"on air; idle server RSS {idle['rss_kb'] / 1024:.1f} MiB")
+
+        bench.phase = "ramp"
+        bench.healthy = [Listener(bench, "healthy") for _ in range(args.listeners)]
+        t0 = _perf()
+        await bench.ramp(bench.healthy)
+        await bench.wait_first_audio(bench.healthy, args.connect_timeout)
+        ramp_s = _perf() - t0
+        result["ramp"] = {"seconds": round(ramp_s, 1), **join_times(bench.healthy)}
+        log(
+            f"{sum(l.is_open for l in bench.healthy)}/{args.listeners} listeners "
+            f"connected in {ramp_s:.1f} s; warming up {args.warmup} s"
+        )
+        bench.phase = "warmup"
+        await asyncio.sleep(args.warmup)
+
+        bench.phase = "steady"
+        log(f"measuring {args.duration} s")
+        if args.profile:
+            holder["profiler"] = start_profiler(args, pid, args.output_path)
+        steady = await bench.measure(args.duration, probes=True)
+        steady["rss_per_listener_kb"] = (
+            round((steady["server_rss_kb"] - idle["rss_kb"]) / args.listeners, 1)
+            if args.listeners
+            else None
+        )
+        steady["probe_joins"] = join_times(bench.probes)
+        result["steady"] = steady
+        print_window("steady", steady)
+
+        if args.stalled:
+            bench.phase = "stalling"
+            before = bench.sample("before-stalled")
+            bench.stalled = [Listener(bench, "stalled") for _ in range(args.stalled)]
+            log(f"connecting {args.stalled} stalled listeners")
+            await bench.ramp(bench.stalled, rcvbuf=args.stalled_rcvbuf)
+            await bench.wait_first_audio(bench.stalled, args.connect_timeout)
+            bench.phase = "stalled"
+            log(f"measuring {args.stall_duration} s with stalled listeners")
+            stalled = await bench.measure(
+                args.stall_duration, probes=False, stalled_watch=True
+            )
+            peak = max(
+                p["rss_kb"] for p in bench.timeline if p["phase"] in ("stalling", "stalled")
+            )
+            peak_kernel = max(
+                p["tcp_kernel_kb"]
+                for p in bench.timeline
+                if p["phase"] in ("stalling", "stalled")
+            )
+            stalled["stalled"] = {
+                "count": args.stalled,
+                "rcvbuf": args.stalled_rcvbuf,
+                "connected_ok": sum(1 for l in bench.stalled if l.t_open is not None),
+                "rss_before_kb": before["rss_kb"],
+                "rss_peak_kb": peak,
+                "rss_growth_per_stalled_kb": round(
+                    (peak - before["rss_kb"]) / args.stalled, 1
+                ),
+                "rss_end_kb": stalled["server_rss_kb"],
+                "tcp_kernel_kb_before": before["tcp_kernel_kb"],
+                "tcp_kernel_kb_peak": peak_kernel,
+                "tcp_kernel_growth_per_stalled_kb": round(
+                    (peak_kernel - before["tcp_kernel_kb"]) / args.stalled, 1
+                ),
+                "tcp_states_end": stalled.get("stalled_tcp_states", [{}])[-1],
+            }
+            result["with_stalled"] = stalled
+            print_window("with stalled", stalled)
+    finally:
+        bench.phase = "teardown"
+        result["final_gaps"] = {
+            "healthy_with_gaps": sum(1 for l in bench.healthy if l.gaps),
+            "close_codes": _close_codes(bench.healthy + bench.stalled),
+        }
+        for listener in bench.healthy + bench.stalled + bench.probes:
+            listener.abort()
+        if bench.dj is not None:
+            await bench.stop_dj()
+            result["dj"] = {
+                "chunks": bench.dj_chunks,
+                "max_late_ms": round(bench.dj_late_ms, 1),
+                "messages_received": bench.dj_messages,
+            }
+        sampler.cancel()
+        lag.cancel()
+    result["timeline"] = bench.timeline
+    return result
+
+
+def _close_codes(listeners: list[Listener]) -> dict:
+    codes: dict[str, int] = {}
+    for listener in listeners:
+        if listener.close_code is not None:
+            key = str(listener.close_code)
+            codes[key] = codes.get(key, 0) + 1
+    return codes
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def print_window(name: str, w: dict) -> None:
+    lat = w["latency_ms"]
+    lines = [
+        f"--- {name} window ({w['seconds']} s) ---",
+        f"listeners connected   {w['connected']} / {w['listeners']}",
+        f"healthy (>=99% msgs)  {w['healthy']} ({100 * (w['healthy_fraction'] or 0):.1f} %)"
+        f"  of {w['published_messages']} messages published",
+        f"relay latency ms      p50 {lat['p50']}  p99 {lat['p99']}  max {lat['max']}",
+        f"server CPU            {w['server_cpu_percent']} %",
+        f"server RSS            {w['server_rss_kb'] / 1024:.1f} MiB",
+        f"generator CPU / lag   {w['generator_cpu_percent']} %  "
+        f"p99 {w['generator_lag_ms']['p99'] and round(w['generator_lag_ms']['p99'], 1)} ms",
+    ]
+    if "rss_per_listener_kb" in w:
+        lines.append(f"RSS per listener      {w['rss_per_listener_kb']} KiB")
+    if "probe_joins" in w:
+        probe = w["probe_joins"]["time_to_2s_audio_ms"]
+        lines.append(
+            f"join -> 2 s audio     p50 {probe['p50']}  p99 {probe['p99']}  "
+            f"max {probe['max']} ms ({w['probe_joins']['got_2s_audio']}/"
+            f"{w['probe_joins']['attempted']} probes)"
+        )
+    if "stalled" in w:
+        s = w["stalled"]
+        lines.append(
+            f"stalled               {s['count']}: RSS +{s['rss_growth_per_stalled_kb']} KiB"
+            f" each (peak {s['rss_peak_kb'] / 1024:.1f} MiB), kernel TCP +"
+            f"{s['tcp_kernel_growth_per_stalled_kb']} KiB each; end states "
+            f"{s['tcp_states_end']}"
+        )
+    print("\n".join(lines), flush=True)
+
+
+# --- setting the server up ----------------------------------------------------
+
+
+def start_server(args, workdir: Path, server_log: Path):
+    database = workdir / "radio.sqlite3"
+    deployment = Deployment.create(
+        database_url=f"sqlite:///{database}",
+        MEDIA_ROOT=str(workdir / "media"),
+        **({"RADIO_LISTENER_MAX_STALL_SECONDS": str(args.max_stall)} if args.max_stall else {}),
+    )
+    deployment.create_user(*DJ)
+    deployment.manage(
+        "createstation", STATION, "--name", "Bench", "--dj", DJ[0],
+        "--bitrate", str(args.bitrate),
+    )  # fmt: skip
+    # The child inherits this process's CPU set, open-files limit and
+    # stdout/stderr (daphne's access log goes to a file, not the console).
+    # Options as bin/run serves production.
+    os.sched_setaffinity(0, {args.server_cpu})
+    saved = os.dup(1), os.dup(2)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with open(server_log, "ab") as log_file:
+        os.dup2(log_file.fileno(), 1)
+        os.dup2(log_file.fileno(), 2)
+    try:
+        worker = deployment.start_worker("--websocket_timeout", "-1")
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+        os.sched_setaffinity(0, {args.client_cpu})
+    pid = worker.process.pid
+    pin_all_threads(pid, {args.server_cpu})
+    nofile = raise_nofile(pid)
+    return deployment, worker, nofile
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--listeners", type=int, default=100)
+    parser.add_argument("-d", "--duration", type=float, default=30.0,
+                        help="steady window, seconds (default 30)")
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--bitrate", type=int, default=128, help="kbit/s of the MP3")
+    parser.add_argument("--chunk-ms", type=int, default=100)
+    parser.add_argument("--stalled", type=int, default=0,
+                        help="stalled listeners added after the steady window")
+    parser.add_argument("--stall-duration", type=float, default=60.0)
+    parser.add_argument("--stalled-rcvbuf", type=int, default=4096)
+    parser.add_argument("--max-stall", type=float, default=None,
+                        help="server's RADIO_LISTENER_MAX_STALL_SECONDS (default: its own)")
+    parser.add_argument("--rate", type=int, default=200, help="new connections per s")
+    parser.add_argument("--max-inflight", type=int, default=40,
+                        help="handshakes in progress at once (daphne's backlog is 50)")
+    parser.add_argument("--probe-rate", type=float, default=5.0,
+                        help="listeners joining per s during the window")
+    parser.add_argument("--connect-timeout", type=float, default=15.0)
+    parser.add_argument("--grace", type=float, default=3.0)
+    parser.add_argument("--idle-seconds", type=float, default=4.0)
+    parser.add_argument("--server-cpu", type=int, default=0)
+    parser.add_argument("--client-cpu", type=int, default=1)
+    parser.add_argument("--profile", choices=("flamegraph", "raw", "speedscope"),
+                        help="py-spy record the server during the steady window")
+    parser.add_argument("--label", default="")
+    parser.add_argument("--output", type=Path, help="JSON file (default bench/results/)")
+    args = parser.parse_args()  # fmt: skip
+
+    nofile = raise_nofile()
+    os.sched_setaffinity(0, {args.client_cpu})
+    workdir = Path(tempfile.mkdtemp(prefix="radio-bench-"))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = f"listeners-{args.listeners}" + (f"-stalled-{args.stalled}" if args.stalled else "")
+    name += f"-{args.label}" if args.label else ""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    output = args.output or RESULTS / f"{name}-{stamp}.json"
+    deployment = None
+    try:
+        warm = args.idle_seconds + args.warmup + args.duration + args.grace
+        ramp = (args.listeners + args.stalled) / args.rate + 30
+        seconds = int(warm + ramp + (args.stall_duration if args.stalled else 0) + 60)
+        mp3_path = make_tone(
+            workdir / "tone.mp3", seconds=min(seconds, 600), bitrate=f"{args.bitrate}k"
+        )
+        mp3 = mp3_path.read_bytes()
+        log(f"{len(mp3) // 1024} KiB of MP3 at {args.bitrate} kbit/s; starting daphne")
+        server_log = output.with_suffix(".server.log")
+        deployment, worker, server_nofile = start_server(args, workdir, server_log)
+        log(
+            f"daphne pid {worker.process.pid} on CPU {args.server_cpu} "
+            f"(nofile {server_nofile}), generator on CPU {args.client_cpu} "
+            f"(nofile {nofile}, {'uvloop' if uvloop else 'asyncio'})"
+        )
+        args.output_path = output
+        holder: dict = {}
+        coro = run(args, worker.port, worker.process.pid, mp3, holder)
+        if uvloop is not None:
+            result = uvloop.run(coro)
+        else:
+            result = asyncio.run(coro)
+    finally:
+        profiler = holder.get("profiler") if "holder" in locals() else None
+        if profiler is not None:
+            with contextlib.suppress(Exception):
+                profiler.wait(timeout=30)
+        if deployment is not None:
+            deployment.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "machine": machine(),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        **result,
+    }
+    output.write_text(json.dumps(report, indent=1))
+    log(f"wrote {output.relative_to(PROJECT) if output.is_relative_to(PROJECT) else output}")
+    return 0
+
+
+def start_profiler(args, pid: int, output: Path) -> subprocess.Popen:
+    """py-spy the server for the steady window, from the generator's CPU."""
+    py_spy = str(Path(sys.executable).parent / "py-spy")
+    if not os.path.exists(py_spy):
+        py_spy = shutil.which("py-spy") or "py-spy"
+    suffix = {"flamegraph": ".svg", "raw": ".txt", "speedscope": ".json"}[args.profile]
+    command = [
+        "taskset", "-c", str(args.client_cpu),
+        py_spy, "record", "--pid", str(pid), "--duration", str(int(args.duration)),
+        "--rate", "100", "--nonblocking", "--format", args.profile,
+        "--output", str(output.with_suffix(suffix)),
+    ]  # fmt: skip
+    log(f"py-spy recording the server: {output.with_suffix(suffix).name}")
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

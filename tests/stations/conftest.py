@@ -1,0 +1,106 @@
+"""Personas and sockets shared by the consumer tests.
+
+A station with two DJs, another station with its own DJ, a signed-in
+listener and an anonymous one, as in healthchecks' alice/bob/charlie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from stations.models import Station
+from stations.runtime import get_bus
+
+from .clients import Persona, Sockets
+
+STATION_SLUG = "test-fm"
+OTHER_STATION_SLUG = "other-fm"
+
+
+def signed_in(username: str) -> tuple[object, Persona]:
+    """A new user and a persona carrying that user's session cookie."""
+    user = get_user_model().objects.create_user(username, password=None)
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return user, Persona(username, f"{settings.SESSION_COOKIE_NAME}={session}")
+
+
+@pytest.fixture
+def station(transactional_db) -> Station:
+    return Station.objects.create(slug=STATION_SLUG, name="Test FM")
+
+
+@pytest.fixture
+def other_station(transactional_db) -> Station:
+    return Station.objects.create(slug=OTHER_STATION_SLUG, name="Other FM")
+
+
+@pytest.fixture
+def dj(station) -> Persona:
+    """A DJ of ``station``."""
+    user, persona = signed_in("dj")
+    station.djs.add(user)
+    return persona
+
+
+@pytest.fixture
+def co_dj(station) -> Persona:
+    """A second DJ of ``station``."""
+    user, persona = signed_in("co-dj")
+    station.djs.add(user)
+    return persona
+
+
+@pytest.fixture
+def other_dj(other_station) -> Persona:
+    """A DJ of ``other_station`` only."""
+    user, persona = signed_in("other-dj")
+    other_station.djs.add(user)
+    return persona
+
+
+@pytest.fixture
+def listener(transactional_db) -> Persona:
+    """A signed-in user who is nobody's DJ."""
+    return signed_in("listener")[1]
+
+
+@pytest.fixture
+def anonymous() -> Persona:
+    return Persona()
+
+
+@pytest.fixture
+def persona(request) -> Persona:
+    """The persona fixture named by an indirect ``persona`` parameter."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(autouse=True)
+async def station_runtime():
+    """End what a test's event loop holds: its station bus and stray tasks.
+
+    The runtime keeps one bus per event loop, and each test has its own
+    loop; a dropped DJ's grace period may still be running at the end.
+    """
+    yield
+    await get_bus().aclose()
+    current = asyncio.current_task()
+    leftovers = [task for task in asyncio.all_tasks() if task is not current]
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
+
+
+@pytest.fixture
+async def sockets(station_runtime):
+    """Opens sockets on the real ASGI application; closes them afterwards."""
+    opened = Sockets()
+    yield opened
+    await opened.close_all()
