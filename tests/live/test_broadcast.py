@@ -13,6 +13,7 @@ from tests.support.clients import (
     Received,
     connect,
     listen,
+    next_message,
     send_chunks,
     sign_in,
     stream_file,
@@ -128,3 +129,35 @@ async def test_webm_opus_broadcast_is_transcoded_for_every_listener(server, tone
     [first], [last] = encoders
     assert first == last, "one ffmpeg for the whole broadcast"
     assert server.children("ffmpeg") == [], "the encoder was reaped"
+
+
+async def test_dj_whose_connection_drops_carries_on_after_reconnecting(
+    server, tone_mp3
+):
+    """A dropped DJ who reconnects in the grace window keeps the station on air."""
+    socket, _ = await join(server)
+    dj = await go_live(server, "audio/mpeg")
+    await dj.send(json.dumps({"type": "now_playing", "title": "Before", "artist": ""}))
+    half = len(tone_mp3) // 2
+    await stream_file(dj, tone_mp3[:half], bitrate_kbps=128)
+    dj.transport.abort()
+
+    again = await connect(
+        f"{server.ws_url}/ws/stations/{STATION}/broadcast/",
+        cookie=sign_in(server.http_url, *DJ),
+    )
+    await again.send(json.dumps({"type": "start", "format": "audio/mpeg"}))
+    reply = await next_message(again, "live")
+    await stream_file(again, tone_mp3[half:], bitrate_kbps=128)
+    await again.send(json.dumps({"type": "stop"}))
+    received = await asyncio.wait_for(listen(socket, Received(), until="off_air"), 20)
+    await socket.close()
+    await again.close()
+
+    assert reply["resumed"] is True
+    on_air = received.of_type("on_air")
+    assert [message["on_air"] for message in on_air] == [True, False]
+    assert received.of_type("now_playing")[0]["title"] == "Before"
+    seqs = received.seqs
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    assert decoded_seconds(received.mp3) == pytest.approx(SENT_SECONDS, rel=0.05)
