@@ -29,7 +29,7 @@ def _reachable(url: str) -> bool:
 def _require(url: str, what: str) -> str:
     if _reachable(url):
         return url
-    message = f"{what} is not reachable at {url}; start it (see README) to run this test"
+    message = f"{what} is not reachable at {url}: start it (see README.md) to run this"
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
@@ -61,6 +61,5 @@ def tone_mp3(tmp_path_factory) -> bytes:
 def tone_webm(tmp_path_factory) -> bytes:
     """Six seconds of a tone as MediaRecorder makes it: WebM with Opus."""
     path = tmp_path_factory.mktemp("audio") / "tone.webm"
-    return make_tone(
-        path, seconds=6, codec="libopus", bitrate="96k", sample_rate=48000, container="webm"
-    ).read_bytes()
+    options = {"codec": "libopus", "bitrate": "96k", "sample_rate": 48000}
+    return make_tone(path, seconds=6, container="webm", **options).read_bytes()
