@@ -25,25 +25,23 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"{name} must be a whole number, not {value!r}."
-        ) from None
+    return _env_number(name, default, int, "a whole number")
 
 
 def env_float(name: str, default: float) -> float:
+    return _env_number(name, default, float, "a number")
+
+
+def _env_number(name, default, kind, described_as):
     value = os.environ.get(name)
     if value is None:
         return default
     try:
-        return float(value)
+        return kind(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+        raise ImproperlyConfigured(
+            f"{name} must be {described_as}, not {value!r}."
+        ) from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
