@@ -111,6 +111,7 @@ class BroadcastConsumer(StationSocket):
     """``ws/stations/<slug>/broadcast/``: a DJ of the station goes live."""
 
     broadcast: Broadcast | None = None
+    closed_by_server = False
 
     async def join(self) -> None:
         user = self.scope["user"]
@@ -151,6 +152,11 @@ class BroadcastConsumer(StationSocket):
             claim = await broadcast.start(mime)
         except UnsupportedFormat as problem:
             raise ProtocolError(str(problem), protocol.UNSUPPORTED_FORMAT) from None
+        except TranscoderError as problem:
+            logger.error("Could not start a transcoder: %s", problem)
+            raise ProtocolError(
+                "The server cannot take audio now.", protocol.INPUT_FAILED
+            ) from None
         if claim is Claim.REFUSED:
             await self.close(code=protocol.CLOSE_DJ_ALREADY_LIVE)
             return
@@ -189,6 +195,10 @@ class BroadcastConsumer(StationSocket):
             raise ProtocolError('Send {"type": "start", "format": ...} first.')
         return self.broadcast
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None):
+        self.closed_by_server = True
+        await super().close(code, reason)
+
     def broadcast_lost(self, reason: str) -> None:
         """The broadcast ended without the DJ asking (idle, or taken over)."""
         if reason == "idle":
@@ -202,7 +212,7 @@ class BroadcastConsumer(StationSocket):
     async def disconnect(self, code: int) -> None:
         broadcast = self.broadcast
         if broadcast is not None and broadcast.live:
-            if code in DELIBERATE_CLOSE_CODES:
+            if self.closed_by_server or code in DELIBERATE_CLOSE_CODES:
                 await broadcast.stop()
             else:
                 run_in_background(broadcast.suspend())

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from .models import Station
+from .streaming.packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE
 
 
 async def astation_get(slug: str) -> Station | None:
@@ -26,6 +27,6 @@ def station_format(station: Station) -> dict[str, Any]:
     return {
         "codec": "mp3",
         "bitrate": station.bitrate,
-        "sample_rate": 44100,
-        "channels": 2,
+        "sample_rate": OUTPUT_SAMPLE_RATE,
+        "channels": OUTPUT_CHANNELS,
     }

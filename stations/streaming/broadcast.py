@@ -24,7 +24,7 @@ from .packets import AudioPacket, Event
 logger = logging.getLogger(__name__)
 
 LIVE = "live"
-# Longest title or artist kept; longer ones are cut.
+# Longest title or artist a DJ may set.
 MAX_TITLE_CHARS = 200
 
 
@@ -101,8 +101,8 @@ class Broadcast:
         event = Event.build(
             {
                 "type": NOW_PLAYING,
-                "title": title[:MAX_TITLE_CHARS],
-                "artist": artist[:MAX_TITLE_CHARS],
+                "title": title,
+                "artist": artist,
                 "source": LIVE,
                 "started_at": datetime.now(UTC).isoformat(),
                 "seq": self._next_seq,
@@ -143,12 +143,16 @@ class Broadcast:
         await self._end_on_air()
 
     async def suspend(self) -> None:
-        """The DJ's connection dropped: end it only if they do not return."""
+        """The DJ's connection dropped: end it only if they do not return.
+
+        Audio still in the ingest is dropped: if the DJ resumes, the new
+        connection's audio follows on at once.
+        """
         await self._stop_keeper()
-        await self._close_ingest()
         if not self.live:
             return
         await self._bus.suspend(self.lease, grace_s=self._settings.reconnect_grace_s)
+        await self._close_ingest(flush=False)
         await asyncio.sleep(self._settings.reconnect_grace_s * 0.9)
         if await self._bus.renew(self.lease, ttl_s=LEASE_TTL_S):
             await self._end_on_air()
@@ -163,10 +167,10 @@ class Broadcast:
         )
         await self._bus.release(self.lease)
 
-    async def _close_ingest(self) -> None:
+    async def _close_ingest(self, *, flush: bool = True) -> None:
         ingest, self._ingest = self._ingest, None
         if ingest is not None:
-            await ingest.aclose()
+            await ingest.aclose(flush=flush)
 
     async def _stop_keeper(self) -> None:
         keeper, self._keeper = self._keeper, None

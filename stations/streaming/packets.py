@@ -14,6 +14,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+# Every station's output is MP3 at its own bitrate and this format.
+OUTPUT_SAMPLE_RATE = 44100
+OUTPUT_CHANNELS = 2
+
 HEADER = struct.Struct(">IQ")
 HEADER_BYTES = HEADER.size
 SEQ_MODULUS = 2**32

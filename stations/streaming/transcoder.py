@@ -14,6 +14,8 @@ from collections import deque
 from contextlib import suppress
 from types import TracebackType
 
+from .packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE
+
 logger = logging.getLogger(__name__)
 
 # Normalised MIME type (see normalise_mime) -> ffmpeg demuxer.
@@ -52,8 +54,8 @@ class Transcoder:
         *,
         input_format: str | None,
         bitrate_kbps: int,
-        sample_rate: int = 44100,
-        channels: int = 2,
+        sample_rate: int = OUTPUT_SAMPLE_RATE,
+        channels: int = OUTPUT_CHANNELS,
         ffmpeg: str = "ffmpeg",
     ) -> None:
         # Small probe sizes and no input buffering make the first MP3 bytes
@@ -164,6 +166,15 @@ class Transcoder:
                 await self._kill(proc)
             await self._stderr_task
         logger.info("ffmpeg pid %s exited with %s", proc.pid, proc.returncode)
+
+    async def kill(self) -> None:
+        """Stop ffmpeg at once, discarding its output, and reap it."""
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return
+        self._closing = True
+        await self._kill(proc)
+        await self._stderr_task
 
     async def __aenter__(self) -> Transcoder:
         await self.start()

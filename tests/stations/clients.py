@@ -148,6 +148,20 @@ async def receive_close(
         assert output["type"] == "websocket.send", output
 
 
+async def receive_reply(
+    communicator: WebsocketCommunicator, *, timeout: float = TIMEOUT_S
+) -> dict[str, Any]:
+    """The next JSON message, or ``{"closed": code}`` if the socket closes."""
+    while True:
+        output = await communicator.receive_output(timeout=timeout)
+        if output["type"] == "websocket.close":
+            return {"closed": output.get("code")}
+        if output.get("text") is not None:
+            message = json.loads(output["text"])
+            if message["type"] not in UNSOLICITED_TYPES:
+                return message
+
+
 async def messages_within(
     communicator: WebsocketCommunicator, seconds: float
 ) -> list[bytes | dict[str, Any]]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
+from radio.asgi import application
 from stations import protocol
 
-from .clients import room_path, receive_close, receive_json
+from .clients import receive_close, receive_json, room_path
 from .conftest import STATION_SLUG
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,6 +26,13 @@ HELLO_FIELDS = {
     "user",
     "format",
 }
+
+
+async def receive_count(communicator) -> int:
+    """The count of the next ``listeners`` message."""
+    while (message := await receive_json(communicator, skip=()))["type"] != "listeners":
+        pass
+    return message["count"]
 
 
 async def test_unknown_station_closes_4404(sockets, anonymous):
@@ -74,8 +83,7 @@ async def test_hello_comes_first_with_the_protocol_fields(
 async def test_bad_message_gets_bad_request_and_socket_stays_usable(
     sockets, station, anonymous, frame
 ):
-    """A message that is not a known JSON object gets ``bad_request``; the
-    socket stays open and answers the next message."""
+    """A bad message gets ``bad_request`` and the socket keeps answering."""
     room, _ = await sockets.join(STATION_SLUG, anonymous)
     await room.send_to(text_data=frame)
     error = await receive_json(room)
@@ -117,6 +125,24 @@ async def test_text_frame_at_the_limit_is_read(sockets, station, anonymous):
     await room.disconnect()
 
 
+async def test_listener_count_changes_are_announced(
+    sockets, settings, station, anonymous, listener, dj
+):
+    """Count changes reach listeners and DJs; the DJ's console is not counted."""
+    settings.RADIO_LISTENER_COUNT_INTERVAL_SECONDS = 0.1
+    first, _ = await sockets.join(STATION_SLUG, anonymous)
+    assert await receive_count(first) == 1
+    studio = await sockets.studio(STATION_SLUG, dj)
+    second, _ = await sockets.join(STATION_SLUG, listener)
+    assert await receive_count(first) == 2
+    assert await receive_count(studio) == 2
+    await second.disconnect()
+    assert await receive_count(first) == 1
+    assert await receive_count(studio) == 1
+    await studio.disconnect()
+    await first.disconnect()
+
+
 @pytest.mark.parametrize(
     "origin", ["http://evil.example", "null", "http://127.0.0.1.evil.example"]
 )
@@ -130,10 +156,6 @@ async def test_foreign_origin_is_rejected(sockets, station, anonymous, origin):
 
 async def test_missing_origin_is_rejected(station):
     """A WebSocket without an Origin header is refused before accept."""
-    from channels.testing import WebsocketCommunicator
-
-    from radio.asgi import application
-
     room = WebsocketCommunicator(application, room_path(STATION_SLUG))
     connected, _ = await room.connect()
     assert connected is False
