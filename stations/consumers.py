@@ -99,7 +99,7 @@ class StationConsumer(StationSocket):
                 "type": "hello",
                 "station": {"slug": self.station.slug, "name": self.station.name},
                 **hub.state.as_dict(),
-                "listeners": hub.listener_total,
+                "listeners": hub.listener_estimate + 1,
                 "user": user.get_username() if user.is_authenticated else None,
                 "format": station_format(self.station),
             }
@@ -123,7 +123,7 @@ class BroadcastConsumer(StationSocket):
             return
         hub = await get_bus().attach(self.station.pk)
         listener = self.attach_listener(ControlListener)
-        self.send_message({"type": "listeners", "count": hub.listener_total})
+        self.send_message({"type": "listeners", "count": hub.listener_estimate})
         hub.join(listener)
 
     async def receive_message(self, message: dict[str, Any]) -> None:

@@ -67,10 +67,17 @@ class StationHub:
     def __post_init__(self) -> None:
         self.burst = BurstBuffer(self.burst_seconds)
         self._listeners: set[Listener] = set()
+        # This process's share of listener_total when it was last counted.
+        self._counted_here = 0
 
     @property
     def local_listeners(self) -> int:
         return sum(1 for listener in self._listeners if listener.counted)
+
+    @property
+    def listener_estimate(self) -> int:
+        """The listener count now: the last total, corrected for this process."""
+        return self.listener_total - self._counted_here + self.local_listeners
 
     @property
     def has_clients(self) -> bool:
@@ -112,6 +119,10 @@ class StationHub:
             listener.deliver_event(event)
 
     def update_listener_total(self, total: int) -> None:
-        """Tell everyone the new listener count, if it changed."""
+        """Tell everyone the new listener count, if it changed.
+
+        ``total`` must have been counted with this process's listeners now.
+        """
+        self._counted_here = self.local_listeners
         if total != self.listener_total:
             self._publish_event(Event.build({"type": LISTENERS, "count": total}))

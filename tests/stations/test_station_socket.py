@@ -160,3 +160,10 @@ async def test_missing_origin_is_rejected(station):
     connected, _ = await room.connect()
     assert connected is False
     await room.disconnect()
+
+
+async def test_hello_counts_the_new_listener(sockets, station, anonymous, listener):
+    """``hello`` counts everyone listening, the new listener included."""
+    _, first_hello = await sockets.join(STATION_SLUG, anonymous)
+    _, second_hello = await sockets.join(STATION_SLUG, listener)
+    assert (first_hello["listeners"], second_hello["listeners"]) == (1, 2)
