@@ -31,6 +31,7 @@ class StationSocket(AsyncWebsocketConsumer):
 
     transport: Transport | None = None
     listener: Listener | None = None
+    closed_by_server = False
 
     async def connect(self) -> None:
         await self.accept()
@@ -52,6 +53,17 @@ class StationSocket(AsyncWebsocketConsumer):
         )
         return self.listener
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None):
+        self.closed_by_server = True
+        await super().close(code, reason)
+
+    async def close_too_big(self) -> None:
+        self.closed_by_server = True
+        if not self.transport or not self.transport.send_close(
+            protocol.CLOSE_MESSAGE_TOO_BIG
+        ):
+            await self.close(code=protocol.CLOSE_MESSAGE_TOO_BIG)
+
     def close_too_far_behind(self) -> None:
         run_in_background(self.close(code=protocol.CLOSE_TOO_FAR_BEHIND))
 
@@ -65,7 +77,7 @@ class StationSocket(AsyncWebsocketConsumer):
             if bytes_data is not None:
                 await self.receive_audio(bytes_data)
             elif len(text_data.encode()) > settings.RADIO_MAX_TEXT_FRAME_BYTES:
-                await self.close(code=protocol.CLOSE_MESSAGE_TOO_BIG)
+                await self.close_too_big()
             else:
                 await self.receive_message(protocol.decode_message(text_data))
         except ProtocolError as problem:
@@ -111,7 +123,6 @@ class BroadcastConsumer(StationSocket):
     """``ws/stations/<slug>/broadcast/``: a DJ of the station goes live."""
 
     broadcast: Broadcast | None = None
-    closed_by_server = False
 
     async def join(self) -> None:
         user = self.scope["user"]
@@ -175,7 +186,7 @@ class BroadcastConsumer(StationSocket):
 
     async def receive_audio(self, data: bytes) -> None:
         if len(data) > settings.RADIO_MAX_AUDIO_CHUNK_BYTES:
-            await self.close(code=protocol.CLOSE_MESSAGE_TOO_BIG)
+            await self.close_too_big()
             return
         broadcast = self.live_broadcast()
         try:
@@ -194,10 +205,6 @@ class BroadcastConsumer(StationSocket):
         if self.broadcast is None or not self.broadcast.live:
             raise ProtocolError('Send {"type": "start", "format": ...} first.')
         return self.broadcast
-
-    async def close(self, code: int | bool | None = None, reason: str | None = None):
-        self.closed_by_server = True
-        await super().close(code, reason)
 
     def broadcast_lost(self, reason: str) -> None:
         """The broadcast ended without the DJ asking (idle, or taken over)."""

@@ -23,7 +23,7 @@ from .streaming.transport import SERVER_SEND, http_body_transport
 async def station_stream(scope: dict[str, Any], receive, send) -> None:
     """Serve a station as an endless MP3 response, Icecast-style."""
     if scope["method"] not in ("GET", "HEAD"):
-        await _plain_response(send, 405, b"Only GET is allowed.\n")
+        await _plain_response(send, 405, b"Use GET.\n", ((b"allow", b"GET, HEAD"),))
         return
     station = await astation_get(scope["url_route"]["kwargs"]["slug"])
     if station is None:
@@ -91,12 +91,14 @@ def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
     return None
 
 
-async def _plain_response(send, status: int, body: bytes) -> None:
+async def _plain_response(
+    send, status: int, body: bytes, headers: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), *headers],
         }
     )
     await send({"type": "http.response.body", "body": body})

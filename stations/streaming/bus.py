@@ -98,7 +98,7 @@ class StationBus(ABC):
                 except Exception:
                     logger.exception("Could not look after station %s", station_id)
 
-    async def _end_if_orphaned(self, station_id: int) -> None:
+    async def _end_if_orphaned(self, station_id: int) -> bool:
         """Take a station off air if it is on air with nobody producing.
 
         That happens when the process of its producer dies: the lease
@@ -111,6 +111,8 @@ class StationBus(ABC):
             logger.warning("Station %s had lost its producer; now off air", station_id)
             await self.publish(station_id, on_air_event(on_air=False, source=None))
             await self.release(janitor)
+            return True
+        return False
 
     async def aclose(self) -> None:
         if self._ticker is not None:

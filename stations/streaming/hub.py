@@ -90,8 +90,7 @@ class StationHub:
         ``hello`` and this call, so that nothing published in between is lost.
         """
         if self.state.on_air:
-            for packet in self.burst.snapshot():
-                listener.deliver_audio(packet)
+            listener.deliver_burst(self.burst.snapshot())
         self._listeners.add(listener)
 
     def leave(self, listener: Listener) -> None:

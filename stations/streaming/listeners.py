@@ -48,6 +48,15 @@ class Listener:
             self._given_up = True
             self._on_too_slow()
 
+    def deliver_burst(self, packets: list[AudioPacket]) -> None:
+        """Give a joining listener the whole burst, writable or not.
+
+        The burst is bounded, and a player needs all of it to start at once;
+        at high bitrates it is more than a transport takes before pausing.
+        """
+        for packet in packets:
+            self.write_audio(packet)
+
     def deliver_event(self, event: Event) -> None:
         self.transport.send_text(event.text)
 
@@ -60,7 +69,7 @@ class ControlListener(Listener):
 
     counted = False
 
-    def deliver_audio(self, packet: AudioPacket) -> None:
+    def write_audio(self, packet: AudioPacket) -> None:
         pass
 
 

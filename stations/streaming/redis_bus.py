@@ -275,4 +275,9 @@ class RedisBus(StationBus):
         hub = self._hubs.get(station_id)
         if hub is not None:
             return hub.state.as_dict()
-        return _state_from_hash(await self._redis.hgetall(_key(station_id, "state")))
+        state = _state_from_hash(await self._redis.hgetall(_key(station_id, "state")))
+        if state["on_air"] and await self._end_if_orphaned(station_id):
+            return _state_from_hash(
+                await self._redis.hgetall(_key(station_id, "state"))
+            )
+        return state

@@ -52,6 +52,14 @@ class Transport(ABC):
     def send_text(self, text: str) -> None:
         """Queue a text WebSocket message."""
 
+    def send_close(self, code: int) -> bool:
+        """Close the WebSocket with ``code`` here; False if ASGI must do it.
+
+        The server's ASGI close may refuse codes such as 1009 (message too
+        big) that the protocol uses.
+        """
+        return False
+
     async def aclose(self) -> None:  # noqa: B027 - most transports hold nothing
         """Release what the transport holds; the connection stays as it is."""
 
@@ -118,6 +126,13 @@ class DaphneWebSocket(Transport):
         if self._is_open():
             self._protocol.sendMessage(text.encode(), False)
 
+    def send_close(self, code: int) -> bool:
+        # autobahn's sendClose() takes only 1000 and 3000-4999; its
+        # sendCloseFrame() sends any code and still completes the handshake.
+        if self._is_open():
+            self._protocol.sendCloseFrame(code=code)
+        return True
+
     def _is_open(self) -> bool:
         return self._protocol.state == self._protocol.STATE_OPEN
 
@@ -153,7 +168,8 @@ class DaphneHttpBody(Transport):
         raise TypeError("An HTTP stream carries no text messages.")
 
     async def aclose(self) -> None:
-        if self._request.producer is self._flow:
+        # A request whose connection is gone has already dropped its channel.
+        if self._request.channel is not None and self._request.producer is self._flow:
             self._request.unregisterProducer()
 
 

@@ -14,20 +14,17 @@ DJ = ("dj", "dj-password-1")
 OTHER_DJ = ("dj2", "dj2-password-1")
 LISTENER = ("listener", "listener-password-1")
 STATION = "live"
+# A 320 kbit/s station: its bursts are more than a transport takes at once.
+LOUD_STATION = "loud"
 
 
 def populate(deployment: Deployment) -> None:
     for username, password in (DJ, OTHER_DJ, LISTENER):
         deployment.create_user(username, password)
+    djs = ["--dj", DJ[0], "--dj", OTHER_DJ[0]]
+    deployment.manage("createstation", STATION, "--name", "Live Test", *djs)
     deployment.manage(
-        "createstation",
-        STATION,
-        "--name",
-        "Live Test",
-        "--dj",
-        DJ[0],
-        "--dj",
-        OTHER_DJ[0],
+        "createstation", LOUD_STATION, "--name", "Loud", "--bitrate", "320", *djs
     )
 
 

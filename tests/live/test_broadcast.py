@@ -6,9 +6,10 @@ import asyncio
 import json
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
-from tests.live.conftest import DJ, STATION
-from tests.support.audio import decoded_seconds, frames_duration_ms
+from tests.live.conftest import DJ, LOUD_STATION, STATION
+from tests.support.audio import decoded_seconds, frames_duration_ms, make_tone
 from tests.support.clients import (
     Received,
     connect,
@@ -23,11 +24,16 @@ pytestmark = pytest.mark.live
 
 SENT_SECONDS = 6.0
 BURST_MS = 2000
+# Audio arriving this soon after the first is taken as part of the burst;
+# audio sent live would take longer than this to add up to BURST_MS.
+BURST_ARRIVAL_MS = 500
 
 
-async def go_live(worker, mime: str, user: tuple[str, str] = DJ):
+async def go_live(
+    worker, mime: str, user: tuple[str, str] = DJ, station: str = STATION
+):
     dj = await connect(
-        f"{worker.ws_url}/ws/stations/{STATION}/broadcast/",
+        f"{worker.ws_url}/ws/stations/{station}/broadcast/",
         cookie=sign_in(worker.http_url, *user),
     )
     await dj.send(json.dumps({"type": "start", "format": mime}))
@@ -36,11 +42,21 @@ async def go_live(worker, mime: str, user: tuple[str, str] = DJ):
     return dj
 
 
-async def join(worker) -> tuple[object, dict]:
-    socket = await connect(f"{worker.ws_url}/ws/stations/{STATION}/")
+async def join(worker, station: str = STATION) -> tuple[object, dict]:
+    socket = await connect(f"{worker.ws_url}/ws/stations/{station}/")
     hello = json.loads(await socket.recv())
     assert hello["type"] == "hello"
     return socket, hello
+
+
+def burst_ms(received: Received) -> float:
+    """Audio that arrived at once, with the first audio message."""
+    first_at = received.audio[0][3]
+    return sum(
+        frames_duration_ms(frames)
+        for _, _, frames, arrived in received.audio
+        if arrived - first_at < BURST_ARRIVAL_MS
+    )
 
 
 def assert_whole_frames_without_gaps(received: Received) -> None:
@@ -94,11 +110,7 @@ async def check_broadcast(worker, mime: str, send) -> None:
     assert received[0].mp3 == received[1].mp3 == received[2].mp3
 
     assert_whole_frames_without_gaps(late)
-    first_audio_at = late.audio[0][3]
-    burst = [
-        frames for _, _, frames, arrived in late.audio if arrived - first_audio_at < 500
-    ]
-    assert sum(frames_duration_ms(frames) for frames in burst) >= BURST_MS
+    assert burst_ms(late) >= BURST_MS
     assert late.mp3 in received[0].mp3
 
 
@@ -161,3 +173,40 @@ async def test_dj_whose_connection_drops_carries_on_after_reconnecting(
     seqs = received.seqs
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     assert decoded_seconds(received.mp3) == pytest.approx(SENT_SECONDS, rel=0.05)
+
+
+async def test_burst_is_whole_at_high_bitrate(server, tmp_path):
+    """A 320 kbit/s station's burst reaches a joiner whole, without a gap."""
+    audio = make_tone(tmp_path / "loud.mp3", seconds=SENT_SECONDS, bitrate="320k")
+    dj = await go_live(server, "audio/mpeg", station=LOUD_STATION)
+    sender = asyncio.create_task(stream_file(dj, audio.read_bytes(), bitrate_kbps=320))
+    await asyncio.sleep(SENT_SECONDS / 2)
+    socket, hello = await join(server, LOUD_STATION)
+    await sender
+    await dj.send(json.dumps({"type": "stop"}))
+    late = await asyncio.wait_for(listen(socket, Received(), until="off_air"), 20)
+    await socket.close()
+    await dj.close()
+
+    assert hello["format"]["bitrate"] == 320
+    assert_whole_frames_without_gaps(late)
+    assert burst_ms(late) >= BURST_MS
+
+
+async def test_oversize_messages_close_1009(server, tone_mp3):
+    """Audio or JSON over the size limits closes the socket with 1009."""
+    listener, _ = await join(server)
+    dj = await go_live(server, "audio/mpeg")
+    await dj.send(tone_mp3[:16000])
+    await dj.send(bytes(256 * 1024 + 1))
+    with pytest.raises(ConnectionClosed) as closed:
+        await dj.recv()
+    assert closed.value.rcvd.code == 1009
+    assert (await next_message(listener, "on_air"))["on_air"] is True
+    assert (await next_message(listener, "on_air"))["on_air"] is False
+
+    await listener.send(json.dumps({"type": "chat", "text": "x" * 5000}))
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await listener.recv()
+    assert closed.value.rcvd.code == 1009

@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from tests.live.conftest import STATION
+from tests.live.conftest import LOUD_STATION
 from tests.live.test_broadcast import go_live, join
 from tests.support.audio import make_tone
 from tests.support.clients import Received, listen, stream_file
@@ -36,7 +36,7 @@ def stalled_listener(port: int) -> socket.socket:
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
         (
-            f"GET /ws/stations/{STATION}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"GET /ws/stations/{LOUD_STATION}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
             "Origin: http://127.0.0.1\r\n\r\n"
@@ -91,11 +91,11 @@ async def test_stalled_listeners_are_bounded_and_dropped(strict_server, tmp_path
         tmp_path / "loud.mp3", seconds=SEND_SECONDS * SPEEDUP, bitrate="320k"
     )
     audio = loud.read_bytes()
-    healthy_socket, _ = await join(strict_server)
+    healthy_socket, _ = await join(strict_server, LOUD_STATION)
     stalled = [stalled_listener(strict_server.port) for _ in range(STALLED_LISTENERS)]
     rss_before = strict_server.rss_bytes()
 
-    dj = await go_live(strict_server, "audio/mpeg")
+    dj = await go_live(strict_server, "audio/mpeg", station=LOUD_STATION)
     healthy = Received()
     reader = asyncio.create_task(listen(healthy_socket, healthy, until="off_air"))
     await stream_file(dj, audio, bitrate_kbps=320 * SPEEDUP)
