@@ -1,6 +1,12 @@
 """Every app's WebSocket and streaming HTTP routes, gathered."""
 
-from stations import routing as stations_routing
+from django.urls import re_path
 
-websocket_urlpatterns = [*stations_routing.websocket_urlpatterns]
+from stations import routing as stations_routing
+from stations.consumers import NotFoundConsumer
+
+websocket_urlpatterns = [
+    *stations_routing.websocket_urlpatterns,
+    re_path(r"", NotFoundConsumer.as_asgi()),
+]
 http_urlpatterns = [*stations_routing.http_urlpatterns]

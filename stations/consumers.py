@@ -224,3 +224,10 @@ class BroadcastConsumer(StationSocket):
             else:
                 run_in_background(broadcast.suspend())
         await super().disconnect(code)
+
+
+class NotFoundConsumer(AsyncWebsocketConsumer):
+    """Any other WebSocket path: refused at the handshake (HTTP 403)."""
+
+    async def connect(self) -> None:
+        await self.close()

@@ -167,3 +167,13 @@ async def test_hello_counts_the_new_listener(sockets, station, anonymous, listen
     _, first_hello = await sockets.join(STATION_SLUG, anonymous)
     _, second_hello = await sockets.join(STATION_SLUG, listener)
     assert (first_hello["listeners"], second_hello["listeners"]) == (1, 2)
+
+
+async def test_unknown_path_is_refused(anonymous):
+    """A WebSocket to a path nothing serves is refused at the handshake."""
+    socket = WebsocketCommunicator(
+        application, "/ws/nowhere/", headers=[(b"origin", b"http://127.0.0.1")]
+    )
+    connected, _ = await socket.connect()
+    assert connected is False
+    await socket.disconnect()
