@@ -101,13 +101,15 @@ class DaphneWebSocket(Transport):
     """Writes straight to a daphne WebSocket connection.
 
     Every listener gets the same audio message, so it is framed once and
-    shared (autobahn's ``PreparedMessage``, made for broadcast).
+    shared (autobahn's ``PreparedMessage``, made for broadcast), and written
+    to the socket at once when nothing is waiting before it (see
+    :func:`write_now`).
     """
 
     def __init__(self, protocol: Any) -> None:
         self._protocol = protocol
         self._flow = FlowSignal()
-        transport = protocol.transport
+        self._transport = transport = protocol.transport
         # daphne leaves the upgraded HTTP channel registered as the
         # producer; this connection no longer has an HTTP side to pause.
         if transport.producer is not None:
@@ -120,11 +122,11 @@ class DaphneWebSocket(Transport):
 
     def send_binary(self, data: bytes) -> None:
         if self._is_open():
-            self._protocol.sendPreparedMessage(prepared_binary(data))
+            write_now(self._transport, framed(data, binary=True))
 
     def send_text(self, text: str) -> None:
         if self._is_open():
-            self._protocol.sendMessage(text.encode(), False)
+            write_now(self._transport, framed(text, binary=False))
 
     def send_close(self, code: int) -> bool:
         # autobahn's sendClose() takes only 1000 and 3000-4999; its
@@ -137,14 +139,46 @@ class DaphneWebSocket(Transport):
         return self._protocol.state == self._protocol.STATE_OPEN
 
 
-@functools.lru_cache(maxsize=4)
-def prepared_binary(data: bytes) -> PreparedMessage:
-    """Frame ``data`` once for all the connections it goes to.
+def write_now(transport: Any, data: bytes) -> None:
+    """Write ``data`` to a Twisted TCP transport, to the socket if it can.
+
+    ``transport.write()`` only queues: the reactor then watches the socket
+    for writability, sends, and stops watching, which costs two ``epoll_ctl``
+    calls and a reactor round per write. With thousands of listeners that is
+    most of a core, so when nothing is queued before it, ``data`` goes to
+    the socket straight away (``writeSomeData`` is Twisted's own immediate
+    send) and only what the socket did not take is queued. TLS connections
+    keep Twisted's path: their bytes must be encrypted first.
+    """
+    if (
+        not getattr(transport, "TLS", True)
+        and transport.connected
+        and not transport.disconnecting
+        and not transport.dataBuffer
+        and not transport._tempDataLen
+    ):
+        sent = transport.writeSomeData(data)
+        if isinstance(sent, BaseException):
+            # The connection is lost; Twisted notices when it next reads.
+            return
+        if sent == len(data):
+            return
+        data = data[sent:]
+    transport.write(data)
+
+
+@functools.lru_cache(maxsize=8)
+def framed(data: bytes | str, *, binary: bool) -> bytes:
+    """``data`` as one WebSocket frame, framed once for every listener.
 
     The cache holds the last few messages: a fan-out sends one message to
     every listener before it moves on to the next.
     """
-    return PreparedMessage(data, isBinary=True, applyMask=False, doNotCompress=True)
+    payload = data if binary else data.encode()
+    message = PreparedMessage(
+        payload, isBinary=binary, applyMask=False, doNotCompress=True
+    )
+    return message.payloadHybi
 
 
 class DaphneHttpBody(Transport):
