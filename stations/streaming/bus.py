@@ -136,9 +136,9 @@ class StationBus(ABC):
 
     async def listener_count(self, station_id: int) -> int:
         hub = self._hubs.get(station_id)
-        return (
-            hub.listener_total if hub else await self._count_listeners(station_id, None)
-        )
+        if hub is not None:
+            return hub.listener_estimate
+        return await self._count_listeners(station_id, None)
 
     # --- Producing ----------------------------------------------------------
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.request
 
 import pytest
 
 from stations.streaming.icy import strip_metadata
 from tests.live.conftest import STATION
-from tests.live.test_broadcast import go_live
+from tests.live.test_broadcast import go_live, join
 from tests.support.audio import decoded_seconds
-from tests.support.clients import stream_file
+from tests.support.clients import next_message, stream_file
 
 pytestmark = pytest.mark.live
 
@@ -90,3 +91,30 @@ async def test_stream_of_unknown_station_is_404(server):
     )
     writer.close()
     assert status == "HTTP/1.1 404 Not Found"
+
+
+async def test_status_json_tells_what_is_on(server, tone_mp3):
+    """status.json has the on-air state, now playing and listener count."""
+    socket, _ = await join(server)
+    dj = await go_live(server, "audio/mpeg")
+    await dj.send(
+        json.dumps({"type": "now_playing", "title": "Tone", "artist": "Sine"})
+    )
+    await dj.send(tone_mp3[:16000])
+    assert (await next_message(socket, "now_playing"))["title"] == "Tone"
+    status = await asyncio.to_thread(read_status, server)
+    await dj.close()
+    await socket.close()
+
+    assert status["slug"] == STATION
+    assert status["name"] == "Live Test"
+    assert (status["on_air"], status["source"]) == (True, "live")
+    assert status["now_playing"]["title"] == "Tone"
+    assert status["now_playing"]["artist"] == "Sine"
+    assert status["listeners"] == 1
+
+
+def read_status(worker, station: str = STATION) -> dict:
+    url = f"{worker.http_url}/stations/{station}/status.json"
+    with urllib.request.urlopen(url) as response:
+        return json.load(response)
