@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import socket
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,11 @@ SERVER_SEND = "radio.server_send"
 
 # The generic writer stops taking audio once this much is queued.
 QUEUED_BYTES_LIMIT = 256 * 1024
+# The kernel's send buffer of a listener's socket. Linux otherwise grows it
+# by itself up to tcp_wmem's maximum (megabytes), which hides a stalled
+# listener from the flow control for tens of seconds while its audio piles
+# up in the kernel. Linux doubles the value for its own bookkeeping.
+LISTENER_SEND_BUFFER_BYTES = 64 * 1024
 
 
 class Transport(ABC):
@@ -81,6 +87,14 @@ def daphne_protocol(send: AsgiSend) -> Any | None:
     return None
 
 
+def limit_send_buffer(transport: Any) -> None:
+    """Give a Twisted TCP transport's socket a fixed, small send buffer."""
+    with contextlib.suppress(OSError, AttributeError):
+        transport.getHandle().setsockopt(
+            socket.SOL_SOCKET, socket.SO_SNDBUF, LISTENER_SEND_BUFFER_BYTES
+        )
+
+
 class FlowSignal:
     """An ``IPushProducer`` that only records whether writing may go on."""
 
@@ -115,6 +129,7 @@ class DaphneWebSocket(Transport):
         if transport.producer is not None:
             transport.unregisterProducer()
         transport.registerProducer(self._flow, True)
+        limit_send_buffer(transport)
 
     @property
     def writable(self) -> bool:
@@ -188,6 +203,7 @@ class DaphneHttpBody(Transport):
         self._request = request
         self._flow = FlowSignal()
         request.registerProducer(self._flow, True)
+        limit_send_buffer(request.channel.transport)
 
     @property
     def writable(self) -> bool:

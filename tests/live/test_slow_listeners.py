@@ -7,11 +7,13 @@ import base64
 import os
 import socket
 import struct
+import time
 
 import pytest
 
 from tests.live.conftest import LOUD_STATION
 from tests.live.test_broadcast import go_live, join
+from tests.live.test_http_stream import read_status
 from tests.support.audio import make_tone
 from tests.support.clients import Received, listen, stream_file
 
@@ -26,9 +28,13 @@ SEND_SECONDS = 10
 MAX_STALL_S = 3
 # What all stalled listeners together may add to the server's memory.
 RSS_GROWTH_LIMIT = 15 * 2**20
+# At real-time pace: the socket and transport buffers fill in a few seconds
+# at 320 kbit/s, then MAX_STALL_S passes.
+REAL_TIME_SECONDS = 30
+STALL_NOTICED_WITHIN_S = 15
 
 
-def stalled_listener(port: int) -> socket.socket:
+def stalled_listener(port: int, station: str = LOUD_STATION) -> socket.socket:
     """A WebSocket client that reads the handshake and then nothing more."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -36,7 +42,7 @@ def stalled_listener(port: int) -> socket.socket:
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
         (
-            f"GET /ws/stations/{LOUD_STATION}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"GET /ws/stations/{station}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
             "Origin: http://127.0.0.1\r\n\r\n"
@@ -114,3 +120,29 @@ async def test_stalled_listeners_are_bounded_and_dropped(strict_server, tmp_path
     assert set(codes) <= {4408, None}
     for sock in stalled:
         sock.close()
+
+
+async def test_stalled_listeners_are_noticed_at_real_time_pace(strict_server, tmp_path):
+    """At the pace of a real broadcast a stall is noticed within seconds.
+
+    Without a fixed socket send buffer, Linux grows it to take megabytes,
+    and only daphne's ping timeout (about 50 s) would drop the listener.
+    """
+    audio = make_tone(tmp_path / "real.mp3", seconds=REAL_TIME_SECONDS, bitrate="320k")
+    dj = await go_live(strict_server, "audio/mpeg", station=LOUD_STATION)
+    sender = asyncio.create_task(stream_file(dj, audio.read_bytes(), bitrate_kbps=320))
+    healthy_socket, _ = await join(strict_server, LOUD_STATION)
+    stalled = [stalled_listener(strict_server.port, LOUD_STATION) for _ in range(3)]
+    started = time.monotonic()
+    while (await asyncio.to_thread(read_status, strict_server, LOUD_STATION))[
+        "listeners"
+    ] > 1:
+        assert not sender.done(), "the stalled listeners were never dropped"
+        await asyncio.sleep(0.5)
+    dropped_after = time.monotonic() - started
+    sender.cancel()
+    await healthy_socket.close()
+    await dj.close()
+    for sock in stalled:
+        sock.close()
+    assert dropped_after < STALL_NOTICED_WITHIN_S
