@@ -4,28 +4,32 @@
 Starts a real radio installation (SQLite in a temporary directory, DEBUG=0,
 one daphne worker pinned to one CPU), puts a DJ on air who sends a real MP3
 at real-time pace in 100 ms chunks, connects N listeners from a load
-generator pinned to another CPU, and measures a steady window:
+generator pinned to another CPU, waits until the station's output has caught
+up with the DJ after the ramp, and measures a steady window:
 
-* listeners connected, healthy fraction (got >= 99 % of the audio messages
-  published in the window, counted by ``seq``),
-* relay latency (client wall clock at receipt minus the header's
-  ``ingest_ms``) p50/p99/max,
-* time from starting the WebSocket handshake to holding 2 s of MP3 frames,
-  for the listeners of the ramp and for "probe" listeners that join during
-  the window,
-* the server's CPU % (utime+stime) and RSS, RSS per listener.
+* listeners connected; healthy (got >= 99 % of the audio messages published
+  in the window, by ``seq``) and healthy in real time (also got >= 99 % of
+  the window's duration in audio);
+* relay latency (receipt minus the header's ``ingest_ms``) and end-to-end
+  latency (receipt minus when the DJ sent the chunk) p50/p99/max, and how
+  long chunks waited in the server before being ingested;
+* time from opening the connection to holding 2 s of MP3 frames, for the
+  ramp and for "probe" listeners that join during the window;
+* the server's CPU % (utime+stime) and RSS, RSS per listener, and (with
+  ``--gc-log``) its full garbage collections.
 
 With ``--stalled M``, after that window M more listeners connect, read the
 hello and the burst and then stop reading (small SO_RCVBUF); the script
-reports the server's RSS growth per stalled listener, what happened to the
-stalled connections and whether the healthy listeners' latency changed.
+reports the server's RSS and the kernel's TCP memory per stalled listener,
+what became of the stalled connections and whether the healthy listeners'
+latency changed.
 
 The listeners are a minimal WebSocket client on ``asyncio.Protocol`` (uvloop
 if installed): raw upgrade handshake, frames parsed in bulk, nothing copied
 but the 12-byte header. All traffic stays on 127.0.0.1.
 
-    .venv/bin/python bench/listeners.py --listeners 1000 --duration 30
-    .venv/bin/python bench/listeners.py --listeners 500 --stalled 200 --stall-duration 60
+    .venv/bin/python bench/listeners.py --listeners 3000 --duration 30 --gc-log
+    .venv/bin/python bench/listeners.py -n 500 --stalled 200 --stall-duration 60
 
 See bench/README.md.
 """
@@ -74,6 +78,7 @@ WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 HEALTHY_SHARE = 0.99
 FIRST_AUDIO_MS = 2000.0
 HIST_MS = 60_000  # latency histogram: 1 ms buckets up to a minute
+SLOW_MS = 50  # packets any listener got later than this are listed
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 NOFILE = 200_000
@@ -102,7 +107,15 @@ class Window:
     max_ms: int = 0
     seq_min: int = 2**32
     seq_max: int = -1
+    # DJ sent the chunk -> listener got it (needs the seq -> chunk mapping)
+    e2e_hist: list[int] = field(default_factory=lambda: [0] * HIST_MS)
+    e2e_max_ms: int = 0
+    # MP3 bytes of the messages published in the window (each counted once,
+    # by the first listener to get it)
+    audio_bytes: int = 0
     lags: list[float] = field(default_factory=list)
+    # seq -> [worst latency, ingest_ms] for packets slower than SLOW_MS
+    slow: dict[int, list[int]] = field(default_factory=dict)
 
     @property
     def published(self) -> int:
@@ -137,10 +150,31 @@ class Listener(asyncio.Protocol):
     """One WebSocket listener: the upgrade, then frames parsed in bulk."""
 
     __slots__ = (
-        "bench", "kind", "measure", "stall", "transport", "state", "buf",
-        "t_start", "t_open", "t_hello", "t_audio", "audio_ms", "need_audio",
-        "hello", "audio_msgs", "gaps", "last_seq", "wcount", "close_code",
-        "error", "opened", "t_closed", "bytes",
+        "audio_ms",
+        "audio_msgs",
+        "bench",
+        "buf",
+        "bytes",
+        "close_code",
+        "error",
+        "gaps",
+        "hello",
+        "kind",
+        "last_seq",
+        "measure",
+        "need_audio",
+        "opened",
+        "records",
+        "stall",
+        "state",
+        "t_audio",
+        "t_closed",
+        "t_hello",
+        "t_open",
+        "t_start",
+        "transport",
+        "wbytes",
+        "wcount",
     )  # fmt: skip
 
     def __init__(self, bench: Bench, kind: str) -> None:
@@ -148,6 +182,8 @@ class Listener(asyncio.Protocol):
         self.kind = kind  # "healthy", "stalled" or "probe"
         self.measure = kind == "healthy"
         self.stall = kind == "stalled"
+        # The reference listener keeps (seq, ingest_ms, received_ms, bytes).
+        self.records = [] if kind == "reference" else None
         self.transport = None
         self.state = HANDSHAKE
         self.buf = b""
@@ -162,6 +198,7 @@ class Listener(asyncio.Protocol):
         self.gaps = 0
         self.last_seq = None
         self.wcount = 0
+        self.wbytes = 0
         self.close_code = None
         self.error = None
         self.opened = None
@@ -245,16 +282,37 @@ class Listener(asyncio.Protocol):
                     and window.t0_ms <= ingest_ms < window.t1_ms
                 ):
                     self.wcount += 1
+                    self.wbytes += length - 12
                     latency = int(now_ms - ingest_ms)
                     if latency < 0:
                         latency = 0
-                    if latency > window.max_ms:
+                    if latency > SLOW_MS:
+                        if latency > window.max_ms:
+                            window.max_ms = latency
+                        slow = window.slow.get(seq)
+                        if slow is None:
+                            window.slow[seq] = [latency, ingest_ms]
+                        elif latency > slow[0]:
+                            slow[0] = latency
+                    elif latency > window.max_ms:
                         window.max_ms = latency
                     window.hist[latency if latency < HIST_MS else HIST_MS - 1] += 1
                     if seq < window.seq_min:
                         window.seq_min = seq
                     if seq > window.seq_max:
                         window.seq_max = seq
+                        window.audio_bytes += length - 12
+                    chunk = seq - self.bench.seq_offset
+                    sent = self.bench.dj_sent_ms
+                    if 0 <= chunk < len(sent):
+                        latency = int(now_ms - sent[chunk])
+                        if latency > window.e2e_max_ms:
+                            window.e2e_max_ms = latency
+                        window.e2e_hist[
+                            latency if 0 <= latency < HIST_MS else HIST_MS - 1
+                        ] += 1
+                if self.records is not None:
+                    self.records.append((seq, ingest_ms, now_ms, length - 12))
                 if self.need_audio:
                     self._first_audio(data, start + 12, end)
                     if not self.need_audio and self.stall:
@@ -374,6 +432,24 @@ def tcp_kernel_mem_kb() -> int:
     return 0
 
 
+def server_send_queues(port: int) -> dict:
+    """Bytes the kernel holds for the server's client sockets (``ss`` Send-Q)."""
+    try:
+        out = subprocess.run(
+            ["ss", "-tnH", "state", "established", f"( sport = :{port} )"],
+            capture_output=True, text=True, timeout=10,
+        ).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    queues = [int(line.split()[1]) for line in out.splitlines() if line.strip()]
+    return {
+        "sockets": len(queues),
+        "send_q_total_kb": sum(queues) // 1024,
+        "send_q_max_kb": max(queues, default=0) // 1024,
+        "over_64kb": sum(1 for q in queues if q > 65536),
+    }
+
+
 def pin_all_threads(pid: int, cpus: set[int]) -> None:
     for tid in os.listdir(f"/proc/{pid}/task"):
         with contextlib.suppress(ProcessLookupError):
@@ -398,6 +474,35 @@ def raise_nofile(pid: int = 0) -> int:
     if pid:
         return resource.prlimit(pid, resource.RLIMIT_NOFILE)[0]
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def product_fingerprint() -> dict:
+    """Which product code ran: other people change it between runs."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    newest = 0.0
+    newest_file = ""
+    files = sorted(
+        path
+        for folder in ("stations", "radio", "listeners")
+        for path in (PROJECT / folder).rglob("*.py")
+        if "migrations" not in path.parts
+    )
+    for path in files:
+        digest.update(str(path.relative_to(PROJECT)).encode())
+        digest.update(path.read_bytes())
+        mtime = path.stat().st_mtime
+        if mtime > newest:
+            newest, newest_file = mtime, str(path.relative_to(PROJECT))
+    return {
+        "sha256": digest.hexdigest()[:16],
+        "files": len(files),
+        "newest_change": datetime.fromtimestamp(newest, UTC).isoformat(
+            timespec="seconds"
+        ),
+        "newest_file": newest_file,
+    }
 
 
 def machine() -> dict:
@@ -436,6 +541,12 @@ class Bench:
         self.timeline: list[dict] = []
         self.t_begin = _perf()
         self.dj = None
+        # Wall clock (ms) when the DJ handed chunk k to its socket, and the
+        # offset from a chunk's index to the seq of the packet it completed
+        # (each chunk holds several frame ends, so it makes exactly one).
+        self.dj_sent_ms: list[float] = []
+        self.seq_offset = 2**40
+        self.reference: Listener | None = None
         self.dj_messages = 0
         self.dj_chunks = 0
         self.dj_late_ms = 0.0
@@ -458,7 +569,7 @@ class Bench:
             )
             await loop.create_connection(lambda: listener, sock=sock)
             await asyncio.wait_for(listener.opened, self.args.connect_timeout)
-        except Exception as problem:  # noqa: BLE001 - counted, not fatal
+        except Exception as problem:
             listener.error = listener.error or f"{type(problem).__name__}: {problem}"
             listener.state = CLOSED
             if listener.transport is not None:
@@ -486,7 +597,7 @@ class Bench:
     async def wait_first_audio(self, listeners: list[Listener], timeout: float):
         deadline = _perf() + timeout
         while _perf() < deadline:
-            if all(not l.need_audio or not l.is_open for l in listeners):
+            if all(not x.need_audio or not x.is_open for x in listeners):
                 return
             await asyncio.sleep(0.1)
 
@@ -522,7 +633,9 @@ class Bench:
             if reply["type"] == "error":
                 raise RuntimeError(f"the DJ could not go live: {reply}")
         await self.dj.send(
-            json.dumps({"type": "now_playing", "title": "Bench tone", "artist": "bench"})
+            json.dumps(
+                {"type": "now_playing", "title": "Bench tone", "artist": "bench"}
+            )
         )
         loop = asyncio.get_running_loop()
         self.dj_sender = loop.create_task(self._dj_send())
@@ -534,10 +647,12 @@ class Bench:
         loop = asyncio.get_running_loop()
         started = loop.time()
         index = 0
-        data = self.mp3
+        # Whole chunks only, so that every chunk of every loop is full.
+        data = self.mp3[: len(self.mp3) // chunk * chunk]
         while True:
             offset = (index * chunk) % len(data)
             piece = data[offset : offset + chunk]
+            self.dj_sent_ms.append(_time() * 1000.0)
             await self.dj.send(piece)
             self.dj_chunks += 1
             index += 1
@@ -561,6 +676,78 @@ class Bench:
             await asyncio.wait_for(self.dj.close(), 3)
         self.dj_reader.cancel()
 
+    def calibrate(self) -> dict:
+        """Find which seq each DJ chunk became, from the idle reference.
+
+        At idle the server ingests a chunk within a few ms of its sending, so
+        a packet belongs to the last chunk sent before its ``ingest_ms``.
+        """
+        import bisect
+        from collections import Counter
+
+        votes: Counter[int] = Counter()
+        slack = []
+        for seq, ingest_ms, _, _ in self.reference.records:
+            chunk = bisect.bisect_right(self.dj_sent_ms, ingest_ms) - 1
+            if chunk >= 0:
+                votes[seq - chunk] += 1
+        if not votes:
+            raise RuntimeError("no audio reached the reference listener")
+        offset, agree = votes.most_common(1)[0]
+        for seq, ingest_ms, _, _ in self.reference.records:
+            chunk = seq - offset
+            if 0 <= chunk < len(self.dj_sent_ms):
+                slack.append(ingest_ms - self.dj_sent_ms[chunk])
+        self.seq_offset = offset
+        return {
+            "seq_offset": offset,
+            "agreeing": agree,
+            "packets": sum(votes.values()),
+            "ingest_minus_sent_ms_max": round(max(slack), 1),
+        }
+
+    def behind_s(self) -> float:
+        """How far the station's output is behind the DJ right now."""
+        records = self.reference.records
+        if not records:
+            return float("inf")
+        processed = records[-1][0] - self.seq_offset + 1
+        return (len(self.dj_sent_ms) - processed) * self.args.chunk_ms / 1000
+
+    async def wait_caught_up(self, timeout: float) -> float | None:
+        """Wait until the output is back in step with the DJ after the ramp.
+
+        Opening connections costs the server too; when it falls behind the
+        DJ during the ramp it needs a while to catch up, and a window
+        measured before then would show the ramp, not the steady state.
+        """
+        started = _perf()
+        while _perf() - started < timeout:
+            if self.behind_s() <= 0.3:
+                return round(_perf() - started, 1)
+            await asyncio.sleep(0.5)
+        return None
+
+    def input_lag(self, window: Window) -> dict:
+        """DJ sent a chunk -> the server ingested it, for the window."""
+        lags = []
+        last_seq = None
+        for seq, ingest_ms, _, _ in self.reference.records:
+            if window.t0_ms <= ingest_ms < window.t1_ms:
+                chunk = seq - self.seq_offset
+                if 0 <= chunk < len(self.dj_sent_ms):
+                    lags.append(ingest_ms - self.dj_sent_ms[chunk])
+                last_seq = seq
+        # How far the station's output is behind the DJ at the window's end.
+        sent = sum(1 for t in self.dj_sent_ms if t < window.t1_ms)
+        processed = (last_seq - self.seq_offset + 1) if last_seq is not None else 0
+        return {
+            "p50": _round(percentile(lags, 0.5)),
+            "p99": _round(percentile(lags, 0.99)),
+            "max": _round(max(lags, default=None)),
+            "behind_at_end_s": round((sent - processed) * self.args.chunk_ms / 1000, 2),
+        }
+
     # sampling
 
     def sample(self, phase: str) -> dict:
@@ -572,8 +759,8 @@ class Bench:
             "threads": status["Threads"],
             "cpu_ticks": proc_cpu_ticks(self.pid),
             "tcp_kernel_kb": tcp_kernel_mem_kb(),
-            "healthy_open": sum(l.is_open for l in self.healthy),
-            "stalled_open": sum(l.is_open for l in self.stalled),
+            "healthy_open": sum(x.is_open for x in self.healthy),
+            "stalled_open": sum(x.is_open for x in self.stalled),
         }
         self.timeline.append(point)
         return point
@@ -599,6 +786,7 @@ class Bench:
         window = Window(t0_ms=int(_time() * 1000))
         for listener in self.healthy:
             listener.wcount = 0
+            listener.wbytes = 0
         self.window = window
         cpu0, wall0 = proc_cpu_ticks(self.pid), _perf()
         gen0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -618,7 +806,11 @@ class Bench:
                     state = listener.tcp_state()
                     states[state] = states.get(state, 0) + 1
                 stalled_states.append(
-                    {"t_s": round(seconds - (until - _perf()), 1), **states}
+                    {
+                        "t_s": round(seconds - (until - _perf()), 1),
+                        **states,
+                        "server_kernel": server_send_queues(self.port),
+                    }
                 )
         window.t1_ms = int(_time() * 1000)
         cpu1, wall1 = proc_cpu_ticks(self.pid), _perf()
@@ -641,18 +833,36 @@ class Bench:
 
     def window_report(self, window: Window, **measured) -> dict:
         published = window.published
-        open_healthy = [l for l in self.healthy if l.is_open]
+        open_healthy = [x for x in self.healthy if x.is_open]
         needed = HEALTHY_SHARE * published
-        healthy = sum(1 for l in open_healthy if published and l.wcount >= needed)
-        counts = sorted(l.wcount for l in open_healthy)
+        healthy = sum(1 for x in open_healthy if published and x.wcount >= needed)
+        # ... and got (nearly) as much audio as the window lasted: a station
+        # that falls behind the DJ starves everyone, whatever the seqs say.
+        audio_needed = HEALTHY_SHARE * measured["wall"] * self.args.bitrate * 1000 / 8
+        realtime_healthy = sum(
+            1
+            for x in open_healthy
+            if published and x.wcount >= needed and x.wbytes >= audio_needed
+        )
+        counts = sorted(x.wcount for x in open_healthy)
+        slow = sorted(window.slow.items(), key=lambda kv: -kv[1][0])
         report = {
+            "t0_ms": window.t0_ms,
+            "t1_ms": window.t1_ms,
             "seconds": round(measured["wall"], 2),
             "listeners": len(self.healthy),
             "connected": len(open_healthy),
             "published_messages": published,
+            "published_audio_s": round(
+                window.audio_bytes * 8 / (self.args.bitrate * 1000), 2
+            ),
             "dj_chunks_sent": measured["dj_chunks"],
             "healthy": healthy,
             "healthy_fraction": round(healthy / len(self.healthy), 4)
+            if self.healthy
+            else None,
+            "realtime_healthy": realtime_healthy,
+            "realtime_healthy_fraction": round(realtime_healthy / len(self.healthy), 4)
             if self.healthy
             else None,
             "received_min": counts[0] if counts else None,
@@ -665,6 +875,16 @@ class Bench:
                 "p999": hist_percentile(window.hist, 0.999),
                 "max": window.max_ms,
             },
+            "end_to_end_ms": {
+                "p50": hist_percentile(window.e2e_hist, 0.50),
+                "p99": hist_percentile(window.e2e_hist, 0.99),
+                "max": window.e2e_max_ms,
+            },
+            "server_input_lag_ms": self.input_lag(window),
+            "realtime_ratio": round(
+                window.audio_bytes * 8 / (self.args.bitrate * 1000) / measured["wall"],
+                3,
+            ),
             "server_cpu_percent": round(
                 100 * measured["server_cpu_s"] / measured["wall"], 1
             ),
@@ -681,16 +901,26 @@ class Bench:
                 "max": max(window.lags, default=None),
             },
         }
+        report["slow_packets"] = {
+            "over_ms": SLOW_MS,
+            "count": len(slow),
+            "worst": [
+                {
+                    "seq": seq,
+                    "latency_ms": lat,
+                    "at_s": round((ing - window.t0_ms) / 1000, 2),
+                }
+                for seq, (lat, ing) in slow[:15]
+            ],
+        }
         if measured["stalled_states"]:
             report["stalled_tcp_states"] = measured["stalled_states"]
         return report
 
 
 def join_times(listeners: list[Listener]) -> dict:
-    times = [l.time_to_audio_ms for l in listeners if l.time_to_audio_ms is not None]
-    opens = [
-        (l.t_open - l.t_start) * 1000 for l in listeners if l.t_open is not None
-    ]
+    times = [x.time_to_audio_ms for x in listeners if x.time_to_audio_ms is not None]
+    opens = [(x.t_open - x.t_start) * 1000 for x in listeners if x.t_open is not None]
     errors: dict[str, int] = {}
     for listener in listeners:
         if listener.error:
@@ -726,8 +956,13 @@ async def run(
     try:
         bench.phase = "idle"
         await bench.start_dj()
+        bench.reference = Listener(bench, "reference")
+        await bench.open(bench.reference)
+        if not bench.reference.is_open:
+            raise RuntimeError(f"reference listener: {bench.reference.error}")
         # Let the burst fill and the process settle before the idle figure.
         await asyncio.sleep(args.idle_seconds)
+        result["calibration"] = bench.calibrate()
         idle = bench.sample("idle")
         result["idle"] = {"rss_kb": idle["rss_kb"], "threads": idle["threads"]}
         log(f"on air; idle server RSS {idle['rss_kb'] / 1024:.1f} MiB")
@@ -739,9 +974,19 @@ async def run(
         await bench.wait_first_audio(bench.healthy, args.connect_timeout)
         ramp_s = _perf() - t0
         result["ramp"] = {"seconds": round(ramp_s, 1), **join_times(bench.healthy)}
+        behind = bench.behind_s()
+        caught_up = await bench.wait_caught_up(args.catchup_timeout)
+        result["ramp"]["behind_dj_after_ramp_s"] = round(behind, 1)
+        result["ramp"]["caught_up_after_s"] = caught_up
         log(
-            f"{sum(l.is_open for l in bench.healthy)}/{args.listeners} listeners "
-            f"connected in {ramp_s:.1f} s; warming up {args.warmup} s"
+            f"{sum(x.is_open for x in bench.healthy)}/{args.listeners} listeners "
+            f"connected in {ramp_s:.1f} s; output {behind:.1f} s behind the DJ, "
+            + (
+                f"caught up in {caught_up} s"
+                if caught_up is not None
+                else f"NOT caught up after {args.catchup_timeout} s"
+            )
+            + f"; warming up {args.warmup} s"
         )
         bench.phase = "warmup"
         await asyncio.sleep(args.warmup)
@@ -773,7 +1018,9 @@ async def run(
                 args.stall_duration, probes=False, stalled_watch=True
             )
             peak = max(
-                p["rss_kb"] for p in bench.timeline if p["phase"] in ("stalling", "stalled")
+                p["rss_kb"]
+                for p in bench.timeline
+                if p["phase"] in ("stalling", "stalled")
             )
             peak_kernel = max(
                 p["tcp_kernel_kb"]
@@ -783,7 +1030,7 @@ async def run(
             stalled["stalled"] = {
                 "count": args.stalled,
                 "rcvbuf": args.stalled_rcvbuf,
-                "connected_ok": sum(1 for l in bench.stalled if l.t_open is not None),
+                "connected_ok": sum(1 for x in bench.stalled if x.t_open is not None),
                 "rss_before_kb": before["rss_kb"],
                 "rss_peak_kb": peak,
                 "rss_growth_per_stalled_kb": round(
@@ -802,11 +1049,13 @@ async def run(
     finally:
         bench.phase = "teardown"
         result["final_gaps"] = {
-            "healthy_with_gaps": sum(1 for l in bench.healthy if l.gaps),
+            "healthy_with_gaps": sum(1 for x in bench.healthy if x.gaps),
             "close_codes": _close_codes(bench.healthy + bench.stalled),
         }
         for listener in bench.healthy + bench.stalled + bench.probes:
             listener.abort()
+        if bench.reference is not None:
+            bench.reference.abort()
         if bench.dj is not None:
             await bench.stop_dj()
             result["dj"] = {
@@ -838,14 +1087,32 @@ def print_window(name: str, w: dict) -> None:
     lines = [
         f"--- {name} window ({w['seconds']} s) ---",
         f"listeners connected   {w['connected']} / {w['listeners']}",
-        f"healthy (>=99% msgs)  {w['healthy']} ({100 * (w['healthy_fraction'] or 0):.1f} %)"
-        f"  of {w['published_messages']} messages published",
-        f"relay latency ms      p50 {lat['p50']}  p99 {lat['p99']}  max {lat['max']}",
+        f"healthy (>=99% msgs)  {w['healthy']} "
+        f"({100 * (w['healthy_fraction'] or 0):.1f} %)"
+        f"  of {w['published_messages']} messages published "
+        f"({w['published_audio_s']} s of audio)",
+        f"healthy in real time  {w['realtime_healthy']} "
+        f"({100 * (w['realtime_healthy_fraction'] or 0):.1f} %): also got >= 99 % of "
+        f"{w['seconds']} s of audio",
+        f"relay latency ms      p50 {lat['p50']}  p99 {lat['p99']}  max {lat['max']}"
+        "  (ingest_ms -> receipt)",
+        f"end-to-end ms         p50 {w['end_to_end_ms']['p50']}  p99 "
+        f"{w['end_to_end_ms']['p99']}  max {w['end_to_end_ms']['max']}"
+        "  (DJ send -> receipt)",
+        f"station output        {w['realtime_ratio']} x real time; server input lag "
+        f"p99 {w['server_input_lag_ms']['p99']} ms, "
+        f"{w['server_input_lag_ms']['behind_at_end_s']} s behind the DJ at the end",
         f"server CPU            {w['server_cpu_percent']} %",
         f"server RSS            {w['server_rss_kb'] / 1024:.1f} MiB",
         f"generator CPU / lag   {w['generator_cpu_percent']} %  "
-        f"p99 {w['generator_lag_ms']['p99'] and round(w['generator_lag_ms']['p99'], 1)} ms",
+        f"p99 {round(w['generator_lag_ms']['p99'] or 0, 1)} ms",
     ]
+    lag = w["generator_lag_ms"]["p99"] or 0
+    if lag > 20 or w["generator_cpu_percent"] > 80:
+        lines.append(
+            "WARNING: the load generator was busy (lag p99 > 20 ms or CPU > 80 %): "
+            "listeners read late, which changes how the server writes"
+        )
     if "rss_per_listener_kb" in w:
         lines.append(f"RSS per listener      {w['rss_per_listener_kb']} KiB")
     if "probe_joins" in w:
@@ -858,7 +1125,8 @@ def print_window(name: str, w: dict) -> None:
     if "stalled" in w:
         s = w["stalled"]
         lines.append(
-            f"stalled               {s['count']}: RSS +{s['rss_growth_per_stalled_kb']} KiB"
+            f"stalled               {s['count']}: "
+            f"RSS +{s['rss_growth_per_stalled_kb']} KiB"
             f" each (peak {s['rss_peak_kb'] / 1024:.1f} MiB), kernel TCP +"
             f"{s['tcp_kernel_growth_per_stalled_kb']} KiB each; end states "
             f"{s['tcp_states_end']}"
@@ -874,7 +1142,11 @@ def start_server(args, workdir: Path, server_log: Path):
     deployment = Deployment.create(
         database_url=f"sqlite:///{database}",
         MEDIA_ROOT=str(workdir / "media"),
-        **({"RADIO_LISTENER_MAX_STALL_SECONDS": str(args.max_stall)} if args.max_stall else {}),
+        **(
+            {"RADIO_LISTENER_MAX_STALL_SECONDS": str(args.max_stall)}
+            if args.max_stall
+            else {}
+        ),
     )
     deployment.create_user(*DJ)
     deployment.manage(
@@ -884,6 +1156,17 @@ def start_server(args, workdir: Path, server_log: Path):
     # The child inherits this process's CPU set, open-files limit and
     # stdout/stderr (daphne's access log goes to a file, not the console).
     # Options as bin/run serves production.
+    if args.gc_log or args.gc_threshold or args.server_uvloop:
+        probe = str(PROJECT / "bench" / "server_hooks")
+        deployment.env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [probe, deployment.env.get("PYTHONPATH")])
+        )
+        if args.gc_log:
+            deployment.env["BENCH_GC_LOG"] = str(server_log.with_suffix(".gc.log"))
+        if args.gc_threshold:
+            deployment.env["BENCH_GC_THRESHOLD"] = args.gc_threshold
+        if args.server_uvloop:
+            deployment.env["BENCH_UVLOOP"] = "1"
     os.sched_setaffinity(0, {args.server_cpu})
     saved = os.dup(1), os.dup(2)
     sys.stdout.flush()
@@ -908,38 +1191,91 @@ def start_server(args, workdir: Path, server_log: Path):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--listeners", type=int, default=100)
-    parser.add_argument("-d", "--duration", type=float, default=30.0,
-                        help="steady window, seconds (default 30)")
+    parser.add_argument(
+        "-d",
+        "--duration",
+        type=float,
+        default=30.0,
+        help="steady window, seconds (default 30)",
+    )
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--bitrate", type=int, default=128, help="kbit/s of the MP3")
     parser.add_argument("--chunk-ms", type=int, default=100)
-    parser.add_argument("--stalled", type=int, default=0,
-                        help="stalled listeners added after the steady window")
+    parser.add_argument(
+        "--stalled",
+        type=int,
+        default=0,
+        help="stalled listeners added after the steady window",
+    )
     parser.add_argument("--stall-duration", type=float, default=60.0)
     parser.add_argument("--stalled-rcvbuf", type=int, default=4096)
-    parser.add_argument("--max-stall", type=float, default=None,
-                        help="server's RADIO_LISTENER_MAX_STALL_SECONDS (default: its own)")
+    parser.add_argument(
+        "--max-stall",
+        type=float,
+        default=None,
+        help="server's RADIO_LISTENER_MAX_STALL_SECONDS (default: its own)",
+    )
     parser.add_argument("--rate", type=int, default=200, help="new connections per s")
-    parser.add_argument("--max-inflight", type=int, default=40,
-                        help="handshakes in progress at once (daphne's backlog is 50)")
-    parser.add_argument("--probe-rate", type=float, default=5.0,
-                        help="listeners joining per s during the window")
+    parser.add_argument(
+        "--max-inflight",
+        type=int,
+        default=40,
+        help="handshakes in progress at once (daphne's backlog is 50)",
+    )
+    parser.add_argument(
+        "--probe-rate",
+        type=float,
+        default=5.0,
+        help="listeners joining per s during the window",
+    )
     parser.add_argument("--connect-timeout", type=float, default=15.0)
     parser.add_argument("--grace", type=float, default=3.0)
+    parser.add_argument(
+        "--catchup-timeout",
+        type=float,
+        default=60.0,
+        help="after the ramp, wait up to this long for the output "
+        "to catch up with the DJ",
+    )
     parser.add_argument("--idle-seconds", type=float, default=4.0)
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
-    parser.add_argument("--profile", choices=("flamegraph", "raw", "speedscope"),
-                        help="py-spy record the server during the steady window")
+    parser.add_argument(
+        "--profile",
+        choices=("flamegraph", "raw", "speedscope"),
+        help="py-spy record the server during the steady window",
+    )
+    parser.add_argument(
+        "--profile-native",
+        action="store_true",
+        help="include C frames (py-spy --native)",
+    )
+    parser.add_argument(
+        "--gc-log",
+        action="store_true",
+        help="log the server's garbage collections (bench/server_hooks)",
+    )
+    parser.add_argument(
+        "--gc-threshold", help="EXPERIMENT: gc.set_threshold(a,b,c) in the server"
+    )
+    parser.add_argument(
+        "--server-uvloop",
+        action="store_true",
+        help="EXPERIMENT: run daphne's Twisted asyncio reactor on uvloop",
+    )
     parser.add_argument("--label", default="")
-    parser.add_argument("--output", type=Path, help="JSON file (default bench/results/)")
+    parser.add_argument(
+        "--output", type=Path, help="JSON file (default bench/results/)"
+    )
     args = parser.parse_args()  # fmt: skip
 
     nofile = raise_nofile()
     os.sched_setaffinity(0, {args.client_cpu})
     workdir = Path(tempfile.mkdtemp(prefix="radio-bench-"))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    name = f"listeners-{args.listeners}" + (f"-stalled-{args.stalled}" if args.stalled else "")
+    name = f"listeners-{args.listeners}" + (
+        f"-stalled-{args.stalled}" if args.stalled else ""
+    )
     name += f"-{args.label}" if args.label else ""
     RESULTS.mkdir(parents=True, exist_ok=True)
     output = args.output or RESULTS / f"{name}-{stamp}.json"
@@ -952,6 +1288,11 @@ def main() -> int:
             workdir / "tone.mp3", seconds=min(seconds, 600), bitrate=f"{args.bitrate}k"
         )
         mp3 = mp3_path.read_bytes()
+        fingerprint = product_fingerprint()
+        log(
+            f"product code {fingerprint['sha256']} (last change "
+            f"{fingerprint['newest_change']} in {fingerprint['newest_file']})"
+        )
         log(f"{len(mp3) // 1024} KiB of MP3 at {args.bitrate} kbit/s; starting daphne")
         server_log = output.with_suffix(".server.log")
         deployment, worker, server_nofile = start_server(args, workdir, server_log)
@@ -963,10 +1304,7 @@ def main() -> int:
         args.output_path = output
         holder: dict = {}
         coro = run(args, worker.port, worker.process.pid, mp3, holder)
-        if uvloop is not None:
-            result = uvloop.run(coro)
-        else:
-            result = asyncio.run(coro)
+        result = uvloop.run(coro) if uvloop is not None else asyncio.run(coro)
     finally:
         profiler = holder.get("profiler") if "holder" in locals() else None
         if profiler is not None:
@@ -975,16 +1313,80 @@ def main() -> int:
         if deployment is not None:
             deployment.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+    if args.gc_log:
+        gc_log = server_log.with_suffix(".gc.log")
+        for key in ("steady", "with_stalled"):
+            if key in result and gc_log.exists():
+                result[key]["server_gc"] = gc_stats(gc_log, result[key])
+                print_gc(key, result[key]["server_gc"])
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "machine": machine(),
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "product": fingerprint,
+        "args": {
+            k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+        },
         **result,
     }
     output.write_text(json.dumps(report, indent=1))
-    log(f"wrote {output.relative_to(PROJECT) if output.is_relative_to(PROJECT) else output}")
+    log(
+        "wrote "
+        + str(output.relative_to(PROJECT) if output.is_relative_to(PROJECT) else output)
+    )
     return 0
+
+
+def gc_stats(path: Path, window: dict) -> dict:
+    """The server's collections during ``window`` (from bench/server_hooks)."""
+    t0, t1 = window["t0_ms"] / 1000, window["t1_ms"] / 1000
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    summaries = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if parts[0] == "summary":
+            summaries.append((float(parts[1]), [float(x) for x in parts[2:]]))
+            continue
+        at, generation, ms = float(parts[0]), int(parts[1]), float(parts[2])
+        if t0 <= at < t1:
+            pauses[generation].append(ms)
+    inside = [values for at, values in summaries if t0 <= at < t1 + 5]
+    stats = {
+        f"gen{g}_over_2ms_or_full": {
+            "count": len(v),
+            "max_ms": round(max(v, default=0), 1),
+            "total_ms": round(sum(v), 1),
+        }
+        for g, v in pauses.items()
+    }
+    if len(inside) >= 2:
+        first, last = inside[0], inside[-1]
+        stats["all_collections"] = {
+            "counts": [int(last[i] - first[i]) for i in range(3)],
+            "ms": [round(last[3 + i] - first[3 + i], 1) for i in range(3)],
+        }
+    slow = window.get("slow_packets", {}).get("worst", [])
+    full = [
+        float(line.split()[0]) - t0
+        for line in path.read_text().splitlines()
+        if not line.startswith("summary")
+        and line.split()[1] == "2"
+        and t0 - 1 <= float(line.split()[0]) < t1 + 1
+    ]
+    stats["full_collections_at_s"] = [round(t, 2) for t in full]
+    stats["worst_packets_at_s"] = [p["at_s"] for p in slow]
+    return stats
+
+
+def print_gc(name: str, stats: dict) -> None:
+    full = stats["gen2_over_2ms_or_full"]
+    print(
+        f"server GC ({name})    {full['count']} full collections, max "
+        f"{full['max_ms']} ms, total {full['total_ms']} ms; at "
+        f"{stats['full_collections_at_s']} s; worst packets at "
+        f"{stats['worst_packets_at_s'][:8]} s",
+        flush=True,
+    )
 
 
 def start_profiler(args, pid: int, output: Path) -> subprocess.Popen:
@@ -996,11 +1398,14 @@ def start_profiler(args, pid: int, output: Path) -> subprocess.Popen:
     command = [
         "taskset", "-c", str(args.client_cpu),
         py_spy, "record", "--pid", str(pid), "--duration", str(int(args.duration)),
-        "--rate", "100", "--nonblocking", "--format", args.profile,
+        "--rate", "100", *(["--native"] if args.profile_native else []),
+        "--format", args.profile,
         "--output", str(output.with_suffix(suffix)),
     ]  # fmt: skip
     log(f"py-spy recording the server: {output.with_suffix(suffix).name}")
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 if __name__ == "__main__":
