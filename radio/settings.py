@@ -157,8 +157,18 @@ RADIO_DJ_RECONNECT_GRACE_SECONDS = env_float("RADIO_DJ_RECONNECT_GRACE_SECONDS",
 RADIO_MAX_AUDIO_CHUNK_BYTES = env_int("RADIO_MAX_AUDIO_CHUNK_BYTES", 256 * 1024)
 # Largest JSON message any client may send.
 RADIO_MAX_TEXT_FRAME_BYTES = env_int("RADIO_MAX_TEXT_FRAME_BYTES", 4096)
+# Inbox messages one sender may send at once (a token bucket's size) ...
+RADIO_INBOX_BURST = env_int("RADIO_INBOX_BURST", 10)
+# ... and how many more each second after that, on each worker.
+RADIO_INBOX_MESSAGES_PER_SECOND = env_float("RADIO_INBOX_MESSAGES_PER_SECOND", 1.0)
 # Listener counts are pushed to clients at most this often.
 RADIO_LISTENER_COUNT_INTERVAL_SECONDS = env_float(
     "RADIO_LISTENER_COUNT_INTERVAL_SECONDS", 1.0
 )
 RADIO_FFMPEG = env_str("RADIO_FFMPEG", "ffmpeg")
+
+# --- Chat ------------------------------------------------------------------
+# Chat messages a user may send at once (a token bucket's size) ...
+RADIO_CHAT_BURST_MESSAGES = env_int("RADIO_CHAT_BURST_MESSAGES", 5)
+# ... and how fast the bucket refills, in messages per second sustained.
+RADIO_CHAT_MESSAGES_PER_SECOND = env_float("RADIO_CHAT_MESSAGES_PER_SECOND", 1.0)

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from . import protocol
+from .chat import CHAT_HISTORY, chat_group_name, get_rate_limiter
+from .models import CHAT_MAX_CHARS
 from .protocol import ProtocolError
 from .runtime import broadcast_settings, get_bus, run_in_background
-from .selectors import astation_get, astation_has_dj, station_format
+from .selectors import achat_history, astation_get, astation_has_dj, station_format
+from .services import (
+    ChatForbidden,
+    ChatNotFound,
+    achat_message_create,
+    achat_message_delete,
+    achat_mute,
+    achat_unmute,
+)
 from .streaming.broadcast import MAX_TITLE_CHARS, Broadcast
 from .streaming.bus import Claim
 from .streaming.ingest import UnsupportedFormat
@@ -24,14 +35,23 @@ logger = logging.getLogger(__name__)
 
 # Close codes a client sends when it leaves on purpose.
 DELIBERATE_CLOSE_CODES = {1000, 1001}
+# Longest username a moderator may name (Django's username max_length).
+MAX_USERNAME_CHARS = 150
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class StationSocket(AsyncWebsocketConsumer):
-    """What both station sockets share: the station, limits, JSON errors."""
+    """What both station sockets share: the station, limits, JSON errors,
+    the station's chat and its moderation."""
 
     transport: Transport | None = None
     listener: Listener | None = None
     closed_by_server = False
+    # The channel-layer group of the station's chat, once joined.
+    chat_group: str | None = None
+    # Ids of the messages sent in chat.history, not to be sent again.
+    chat_history_ids: frozenset[int] = frozenset()
 
     async def connect(self) -> None:
         await self.accept()
@@ -86,10 +106,79 @@ class StationSocket(AsyncWebsocketConsumer):
     async def receive_audio(self, data: bytes) -> None:
         raise ProtocolError("Only a live DJ sends audio, on the broadcast socket.")
 
+    def handlers(self) -> dict[str, Handler]:
+        """The client message types this socket takes, with their handlers."""
+        return {
+            "chat.delete": self.chat_delete,
+            "chat.mute": self.chat_mute,
+            "chat.unmute": self.chat_unmute,
+        }
+
     async def receive_message(self, message: dict[str, Any]) -> None:
-        raise ProtocolError(f"Unknown message type {message['type']!r}.")
+        handler = self.handlers().get(message["type"])
+        if handler is None:
+            raise ProtocolError(f"Unknown message type {message['type']!r}.")
+        await handler(message)
+
+    # --- Chat ----------------------------------------------------------------
+
+    async def join_chat(self) -> None:
+        """Get the station's chat events from now on (``chat_message`` …)."""
+        self.chat_group = chat_group_name(self.station.pk)
+        await self.channel_layer.group_add(self.chat_group, self.channel_name)
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        """A chat message was stored; pass it on unless history had it."""
+        message = event["message"]
+        if message["id"] not in self.chat_history_ids:
+            self.send_message(message)
+
+    async def chat_deleted(self, event: dict[str, Any]) -> None:
+        """A moderator deleted a chat message."""
+        self.send_message(event["message"])
+
+    def signed_in_user(self):
+        user = self.scope["user"]
+        if not user.is_authenticated:
+            raise ProtocolError("Sign in to chat.", protocol.AUTH_REQUIRED)
+        return user
+
+    async def chat_delete(self, message: dict[str, Any]) -> None:
+        message_id = message.get("id")
+        if type(message_id) is not int:
+            raise ProtocolError('"id" must be the id of a chat message.')
+        await self.moderate(achat_message_delete, message_id=message_id)
+
+    async def chat_mute(self, message: dict[str, Any]) -> None:
+        username = self.username_field(message)
+        await self.moderate(achat_mute, username=username)
+        self.send_message({"type": "chat.muted", "user": username})
+
+    async def chat_unmute(self, message: dict[str, Any]) -> None:
+        username = self.username_field(message)
+        await self.moderate(achat_unmute, username=username)
+        self.send_message({"type": "chat.unmuted", "user": username})
+
+    @staticmethod
+    def username_field(message: dict[str, Any]) -> str:
+        username = protocol.text_field(message, "user", max_chars=MAX_USERNAME_CHARS)
+        if not username:
+            raise ProtocolError('"user" must name a user.')
+        return username
+
+    async def moderate(self, service, **arguments: Any) -> None:
+        """Call a moderation service as the signed-in user."""
+        actor = self.signed_in_user()
+        try:
+            await service(station=self.station, actor=actor, **arguments)
+        except ChatForbidden as problem:
+            raise ProtocolError(str(problem), protocol.FORBIDDEN) from None
+        except ChatNotFound as problem:
+            raise ProtocolError(str(problem)) from None
 
     async def disconnect(self, code: int) -> None:
+        if self.chat_group is not None:
+            await self.channel_layer.group_discard(self.chat_group, self.channel_name)
         if self.listener is not None:
             bus = get_bus()
             bus.hub(self.station.pk).leave(self.listener)
@@ -103,6 +192,11 @@ class StationConsumer(StationSocket):
     async def join(self) -> None:
         hub = await get_bus().attach(self.station.pk)
         listener = self.attach_listener(Listener)
+        # Joined before the history is read: a message stored in between
+        # comes in both, and chat_message() drops the second copy.
+        await self.join_chat()
+        history = await achat_history(self.station)
+        self.chat_history_ids = frozenset(message["id"] for message in history)
         user = self.scope["user"]
         # From here to join() nothing is awaited, so the burst and the live
         # packets that follow it meet without a gap.
@@ -116,7 +210,31 @@ class StationConsumer(StationSocket):
                 "format": station_format(self.station),
             }
         )
+        self.send_message({"type": CHAT_HISTORY, "messages": history})
         hub.join(listener)
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"chat": self.chat, **super().handlers()}
+
+    async def chat(self, message: dict[str, Any]) -> None:
+        """A chat message from the signed-in user; the session says who."""
+        user = self.signed_in_user()
+        text = protocol.text_field(message, "text", max_chars=CHAT_MAX_CHARS)
+        if not text:
+            raise ProtocolError('"text" must not be empty.')
+        limiter = get_rate_limiter(
+            burst=settings.RADIO_CHAT_BURST_MESSAGES,
+            per_second=settings.RADIO_CHAT_MESSAGES_PER_SECOND,
+        )
+        if not limiter.allow(user.pk):
+            raise ProtocolError(
+                "You are sending chat messages too fast; wait a moment.",
+                protocol.RATE_LIMITED,
+            )
+        try:
+            await achat_message_create(station=self.station, user=user, text=text)
+        except ChatForbidden as problem:
+            raise ProtocolError(str(problem), protocol.FORBIDDEN) from None
 
 
 class BroadcastConsumer(StationSocket):
@@ -134,19 +252,17 @@ class BroadcastConsumer(StationSocket):
             return
         hub = await get_bus().attach(self.station.pk)
         listener = self.attach_listener(ControlListener)
+        await self.join_chat()
         self.send_message({"type": "listeners", "count": hub.listener_estimate})
         hub.join(listener)
 
-    async def receive_message(self, message: dict[str, Any]) -> None:
-        handler = {
+    def handlers(self) -> dict[str, Handler]:
+        return {
             "start": self.start,
             "now_playing": self.now_playing,
             "stop": self.stop,
-        }.get(message["type"])
-        if handler is None:
-            await super().receive_message(message)
-        else:
-            await handler(message)
+            **super().handlers(),
+        }
 
     async def start(self, message: dict[str, Any]) -> None:
         if self.broadcast is not None and self.broadcast.live:

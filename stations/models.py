@@ -45,3 +45,90 @@ class Station(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("stations:listen", kwargs={"slug": self.slug})
+
+
+# The protocol's limit on one chat message, in characters after trimming.
+CHAT_MAX_CHARS = 500
+
+
+class ChatMessage(models.Model):
+    """A message someone sent to a station's chat room.
+
+    The text is kept as sent; clients render it as text, never as HTML.
+    Moderators delete a message by setting ``deleted_at``.
+    """
+
+    station = models.ForeignKey(
+        Station,
+        on_delete=models.CASCADE,
+        related_name="chat_messages",
+        verbose_name=_("station"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="chat_messages",
+        verbose_name=_("user"),
+    )
+    text = models.CharField(_("text"), max_length=CHAT_MAX_CHARS)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    deleted_at = models.DateTimeField(
+        _("deleted"),
+        null=True,
+        blank=True,
+        help_text=_("When a moderator removed the message from the chat."),
+    )
+
+    class Meta:
+        verbose_name = _("chat message")
+        verbose_name_plural = _("chat messages")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The history a joining listener gets: a station's latest.
+            models.Index(
+                fields=["station", "-created_at", "-id"],
+                name="stations_chat_recent_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.station}: {self.text[:50]}"
+
+
+class StationMute(models.Model):
+    """A user whose chat messages a station refuses."""
+
+    station = models.ForeignKey(
+        Station,
+        on_delete=models.CASCADE,
+        related_name="mutes",
+        verbose_name=_("station"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="station_mutes",
+        verbose_name=_("user"),
+    )
+    muted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("muted by"),
+    )
+    created_at = models.DateTimeField(_("muted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("station mute")
+        verbose_name_plural = _("station mutes")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "user"], name="stations_mute_unique_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} muted in {self.station}"

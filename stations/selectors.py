@@ -1,12 +1,14 @@
-"""Reading stations, for views and consumers."""
+"""Reading stations and their chat, for views and consumers."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from channels.db import database_sync_to_async
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from .models import Station
+from .chat import CHAT_HISTORY_MESSAGES, chat_message_as_dict
+from .models import ChatMessage, Station, StationMute
 from .streaming.packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE
 
 
@@ -30,3 +32,31 @@ def station_format(station: Station) -> dict[str, Any]:
         "sample_rate": OUTPUT_SAMPLE_RATE,
         "channels": OUTPUT_CHANNELS,
     }
+
+
+def station_chat_moderator(
+    station: Station, user: AbstractBaseUser | AnonymousUser
+) -> bool:
+    """Whether ``user`` may delete messages and mute users in the chat."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or station.djs.filter(pk=user.pk).exists()
+
+
+def station_chat_muted(station: Station, user: AbstractBaseUser) -> bool:
+    return StationMute.objects.filter(station=station, user=user).exists()
+
+
+def chat_history(
+    station: Station, *, limit: int = CHAT_HISTORY_MESSAGES
+) -> list[dict[str, Any]]:
+    """The station's latest ``limit`` messages not deleted, oldest first."""
+    latest = (
+        ChatMessage.objects.filter(station=station, deleted_at__isnull=True)
+        .select_related("user")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [chat_message_as_dict(message) for message in reversed(latest)]
+
+
+achat_history = database_sync_to_async(chat_history)

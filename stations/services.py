@@ -1,15 +1,41 @@
-"""Changing stations."""
+"""Changing stations and their chat."""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.db import transaction
+import logging
+from typing import Any
 
-from .models import Station
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from .chat import (
+    CHAT_DELETED,
+    CHAT_DELETED_EVENT,
+    CHAT_MESSAGE_EVENT,
+    chat_group_name,
+    chat_message_as_dict,
+)
+from .models import ChatMessage, Station, StationMute
+from .selectors import station_chat_moderator, station_chat_muted
+
+logger = logging.getLogger(__name__)
 
 
 class UnknownUsers(ValueError):
     """Some of the named users do not exist."""
+
+
+class ChatForbidden(PermissionError):
+    """The user may not do this in the station's chat."""
+
+
+class ChatNotFound(LookupError):
+    """No such chat message or user in the station."""
 
 
 @transaction.atomic
@@ -34,3 +60,105 @@ def station_create_or_update(
     station.save()
     station.djs.add(*users)
     return station, created
+
+
+# --- Chat --------------------------------------------------------------------
+
+
+def notify_chat_on_commit(station_id: int, event: dict[str, Any]) -> None:
+    """Send ``event`` to the station's chat group once the transaction commits.
+
+    Must be called inside ``transaction.atomic()``, so that nobody ever sees
+    a change that was rolled back.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        logger.error("No channel layer: chat events are not sent. Set CHANNEL_LAYERS.")
+        return
+    group = chat_group_name(station_id)
+    transaction.on_commit(
+        lambda: async_to_sync(layer.group_send)(group, event), robust=True
+    )
+
+
+def chat_message_create(
+    *, station: Station, user: AbstractBaseUser, text: str
+) -> ChatMessage:
+    """Store ``user``'s message and send it to the station's chat after commit.
+
+    ``text`` must already be trimmed; it is stored as sent, not escaped.
+    Raises ChatForbidden if the user is muted in the station.
+    """
+    with transaction.atomic():
+        if station_chat_muted(station, user):
+            raise ChatForbidden("You are muted in this station's chat.")
+        message = ChatMessage(station=station, user=user, text=text)
+        message.full_clean(exclude=["station", "user"])
+        message.save()
+        notify_chat_on_commit(
+            station.pk,
+            {"type": CHAT_MESSAGE_EVENT, "message": chat_message_as_dict(message)},
+        )
+    return message
+
+
+def chat_message_delete(
+    *, station: Station, actor: AbstractBaseUser, message_id: int
+) -> ChatMessage:
+    """Mark a message of the station deleted and tell everyone after commit.
+
+    ``actor`` must be a DJ of the station or staff, else ChatForbidden.
+    Deleting a message twice changes nothing.
+    """
+    if not station_chat_moderator(station, actor):
+        raise ChatForbidden("Only the station's DJs may delete chat messages.")
+    with transaction.atomic():
+        message = (
+            ChatMessage.objects.select_for_update()
+            .filter(station=station, pk=message_id)
+            .first()
+        )
+        if message is None:
+            raise ChatNotFound(f"This station has no chat message {message_id}.")
+        if message.deleted_at is None:
+            message.deleted_at = timezone.now()
+            message.save(update_fields=["deleted_at"])
+            notify_chat_on_commit(
+                station.pk,
+                {
+                    "type": CHAT_DELETED_EVENT,
+                    "message": {"type": CHAT_DELETED, "id": message.pk},
+                },
+            )
+    return message
+
+
+def _chat_moderated_user(
+    station: Station, actor: AbstractBaseUser, username: str
+) -> AbstractBaseUser:
+    if not station_chat_moderator(station, actor):
+        raise ChatForbidden("Only the station's DJs may mute users in the chat.")
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ChatNotFound(f"No such user: {username}.")
+    return user
+
+
+def chat_mute(*, station: Station, actor: AbstractBaseUser, username: str) -> None:
+    """Refuse the named user's chat messages in the station from now on."""
+    user = _chat_moderated_user(station, actor, username)
+    StationMute.objects.get_or_create(
+        station=station, user=user, defaults={"muted_by": actor}
+    )
+
+
+def chat_unmute(*, station: Station, actor: AbstractBaseUser, username: str) -> None:
+    """Take back a mute; unmuting a user who is not muted changes nothing."""
+    user = _chat_moderated_user(station, actor, username)
+    StationMute.objects.filter(station=station, user=user).delete()
+
+
+achat_message_create = database_sync_to_async(chat_message_create)
+achat_message_delete = database_sync_to_async(chat_message_delete)
+achat_mute = database_sync_to_async(chat_mute)
+achat_unmute = database_sync_to_async(chat_unmute)

@@ -1,0 +1,87 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .inbox import MAX_TEXT_CHARS
+
+
+class InboxMessage(models.Model):
+    """A private message from one user to another (``/ws/inbox/``)."""
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", _("message")
+        SHOUTOUT = "shoutout", _("shoutout")
+
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sender"),
+        on_delete=models.CASCADE,
+        related_name="inbox_sent",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="inbox_received",
+    )
+    text = models.TextField(_("text"), max_length=MAX_TEXT_CHARS)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=Kind.choices, default=Kind.MESSAGE
+    )
+    station = models.ForeignKey(
+        "stations.Station",
+        verbose_name=_("station"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The station a shoutout is sent from, by one of its DJs."),
+    )
+    hidden = models.BooleanField(
+        _("hidden"),
+        default=False,
+        help_text=_(
+            "Sent while the recipient had blocked the sender: never delivered."
+        ),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inbox message")
+        verbose_name_plural = _("inbox messages")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.sender} → {self.recipient}: {self.text[:50]}"
+
+
+class Block(models.Model):
+    """``blocker`` receives no inbox messages from ``blocked``."""
+
+    blocker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("blocker"),
+        on_delete=models.CASCADE,
+        related_name="inbox_blocks",
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("blocked"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["blocker", "blocked"], name="listeners_block_unique_pair"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker} blocks {self.blocked}"

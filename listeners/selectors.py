@@ -1,0 +1,42 @@
+"""Reading the private inbox, for the inbox consumer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import AbstractBaseUser
+
+from .inbox import MAX_UNREAD, MESSAGE
+from .models import InboxMessage
+
+
+def inbox_message_as_dict(message: InboxMessage) -> dict[str, Any]:
+    """``message`` as ``inbox.message`` carries it (docs/PROTOCOL.md).
+
+    Reads ``sender``, ``recipient`` and ``station``: select them with the
+    message, or assign them, to avoid a query each.
+    """
+    return {
+        "type": MESSAGE,
+        "id": message.pk,
+        "from": message.sender.get_username(),
+        "to": message.recipient.get_username(),
+        "text": message.text,
+        "ts": message.created_at.isoformat(),
+        "kind": message.kind,
+        "station": message.station.slug if message.station_id else None,
+    }
+
+
+def inbox_unread(user: AbstractBaseUser) -> list[dict[str, Any]]:
+    """The oldest ``MAX_UNREAD`` unread messages to ``user``, oldest first."""
+    messages = (
+        InboxMessage.objects.filter(recipient=user, read_at=None, hidden=False)
+        .select_related("sender", "recipient", "station")
+        .order_by("created_at", "id")[:MAX_UNREAD]
+    )
+    return [inbox_message_as_dict(message) for message in messages]
+
+
+ainbox_unread = database_sync_to_async(inbox_unread)
