@@ -8,9 +8,10 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from radio.ratelimit import get_rate_limiter
 from stations import protocol
 from stations.protocol import ProtocolError
-from stations.streaming.transport import SERVER_SEND, websocket_transport
+from stations.streaming.transport import SERVER_SEND, send_close_frame
 
 from . import inbox
 from .selectors import ainbox_unread
@@ -86,11 +87,12 @@ class InboxConsumer(AsyncWebsocketConsumer):
         station = message.get("station")
         if station is not None and not isinstance(station, str):
             raise ProtocolError('"station" must be a station slug or null.')
-        if not inbox.rate_limiter.allow(
-            self.user.pk,
+        limiter = get_rate_limiter(
+            "inbox",
             burst=settings.RADIO_INBOX_BURST,
             per_second=settings.RADIO_INBOX_MESSAGES_PER_SECOND,
-        ):
+        )
+        if not limiter.allow(self.user.pk):
             raise ProtocolError(
                 "Too many messages; wait a moment.", protocol.RATE_LIMITED
             )
@@ -156,13 +158,10 @@ class InboxConsumer(AsyncWebsocketConsumer):
         return ProtocolError(f"No user is called {username!r}.", inbox.UNKNOWN_USER)
 
     async def close_too_big(self) -> None:
-        # daphne's ASGI close refuses 1009; its own transport sends it.
-        transport = websocket_transport(self.scope[SERVER_SEND])
-        try:
-            if not transport.send_close(protocol.CLOSE_MESSAGE_TOO_BIG):
-                await self.close(code=protocol.CLOSE_MESSAGE_TOO_BIG)
-        finally:
-            await transport.aclose()
+        if not send_close_frame(
+            self.scope[SERVER_SEND], protocol.CLOSE_MESSAGE_TOO_BIG
+        ):
+            await self.close(code=protocol.CLOSE_MESSAGE_TOO_BIG)
 
     # --- From the group ``inbox.<pk>`` ---------------------------------------
 

@@ -10,8 +10,10 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from radio.ratelimit import get_rate_limiter
+
 from . import protocol
-from .chat import CHAT_HISTORY, chat_group_name, get_rate_limiter
+from .chat import CHAT_HISTORY, chat_group_name
 from .models import CHAT_MAX_CHARS
 from .protocol import ProtocolError
 from .runtime import broadcast_settings, get_bus, run_in_background
@@ -29,7 +31,12 @@ from .streaming.bus import Claim
 from .streaming.ingest import UnsupportedFormat
 from .streaming.listeners import ControlListener, Listener
 from .streaming.transcoder import TranscoderError
-from .streaming.transport import SERVER_SEND, Transport, websocket_transport
+from .streaming.transport import (
+    SERVER_SEND,
+    Transport,
+    send_close_frame,
+    websocket_transport,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +86,8 @@ class StationSocket(AsyncWebsocketConsumer):
 
     async def close_too_big(self) -> None:
         self.closed_by_server = True
-        if not self.transport or not self.transport.send_close(
-            protocol.CLOSE_MESSAGE_TOO_BIG
+        if not send_close_frame(
+            self.scope[SERVER_SEND], protocol.CLOSE_MESSAGE_TOO_BIG
         ):
             await self.close(code=protocol.CLOSE_MESSAGE_TOO_BIG)
 
@@ -223,6 +230,7 @@ class StationConsumer(StationSocket):
         if not text:
             raise ProtocolError('"text" must not be empty.')
         limiter = get_rate_limiter(
+            "chat",
             burst=settings.RADIO_CHAT_BURST_MESSAGES,
             per_second=settings.RADIO_CHAT_MESSAGES_PER_SECOND,
         )

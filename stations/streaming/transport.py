@@ -58,14 +58,6 @@ class Transport(ABC):
     def send_text(self, text: str) -> None:
         """Queue a text WebSocket message."""
 
-    def send_close(self, code: int) -> bool:
-        """Close the WebSocket with ``code`` here; False if ASGI must do it.
-
-        The server's ASGI close may refuse codes such as 1009 (message too
-        big) that the protocol uses.
-        """
-        return False
-
     async def aclose(self) -> None:  # noqa: B027 - most transports hold nothing
         """Release what the transport holds; the connection stays as it is."""
 
@@ -93,6 +85,21 @@ def limit_send_buffer(transport: Any) -> None:
         transport.getHandle().setsockopt(
             socket.SOL_SOCKET, socket.SO_SNDBUF, LISTENER_SEND_BUFFER_BYTES
         )
+
+
+def send_close_frame(send: AsgiSend, code: int) -> bool:
+    """Close a daphne WebSocket with ``code``; False if ASGI must do it.
+
+    daphne closes through autobahn's ``sendClose()``, which takes only 1000
+    and 3000-4999, not the protocol's 1009 (message too big);
+    ``sendCloseFrame()`` sends any code and still completes the handshake.
+    """
+    protocol = daphne_protocol(send)
+    if protocol is None:
+        return False
+    if protocol.state == protocol.STATE_OPEN:
+        protocol.sendCloseFrame(code=code)
+    return True
 
 
 class FlowSignal:
@@ -142,13 +149,6 @@ class DaphneWebSocket(Transport):
     def send_text(self, text: str) -> None:
         if self._is_open():
             write_now(self._transport, framed(text, binary=False))
-
-    def send_close(self, code: int) -> bool:
-        # autobahn's sendClose() takes only 1000 and 3000-4999; its
-        # sendCloseFrame() sends any code and still completes the handshake.
-        if self._is_open():
-            self._protocol.sendCloseFrame(code=code)
-        return True
 
     def _is_open(self) -> bool:
         return self._protocol.state == self._protocol.STATE_OPEN

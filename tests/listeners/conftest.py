@@ -13,7 +13,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from listeners.inbox import rate_limiter
 from stations.models import Station
 
 from .clients import InboxSockets, Persona
@@ -56,14 +55,6 @@ def dee(station) -> Persona:
     user, persona = signed_in("dee")
     station.djs.add(user)
     return persona
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    """Each test starts with full buckets: user pks repeat between tests."""
-    rate_limiter.clear()
-    yield
-    rate_limiter.clear()
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
-"""The chat's token bucket, on a clock the test controls."""
+"""Token buckets of the chat and inbox rate limits, on a test clock."""
 
 from __future__ import annotations
 
-from stations.chat import TokenBucket
+from radio.ratelimit import TokenBucket
 
 
 def test_burst_is_allowed_then_refused():
