@@ -13,13 +13,16 @@ from tests.support.servers import Deployment
 DJ = ("dj", "dj-password-1")
 OTHER_DJ = ("dj2", "dj2-password-1")
 LISTENER = ("listener", "listener-password-1")
+# A username with every character Django allows beyond letters and digits.
+FAN = ("a+b@example.com", "fan-password-1")
+STRANGER = ("stranger", "stranger-password-1")
 STATION = "live"
 # A 320 kbit/s station: its bursts are more than a transport takes at once.
 LOUD_STATION = "loud"
 
 
 def populate(deployment: Deployment) -> None:
-    for username, password in (DJ, OTHER_DJ, LISTENER):
+    for username, password in (DJ, OTHER_DJ, LISTENER, FAN, STRANGER):
         deployment.create_user(username, password)
     djs = ["--dj", DJ[0], "--dj", OTHER_DJ[0]]
     deployment.manage("createstation", STATION, "--name", "Live Test", *djs)

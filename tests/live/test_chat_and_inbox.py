@@ -1,0 +1,144 @@
+"""Chat and private messages across two workers sharing Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from tests.live.conftest import DJ, FAN, LISTENER, STATION, STRANGER
+from tests.live.test_broadcast import join
+from tests.support.clients import connect, next_message, sign_in
+
+pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
+
+# How long a socket that must not get a message is watched, after the
+# socket that must get it already has.
+SILENCE_S = 0.5
+
+
+@pytest.fixture(scope="module")
+def workers(shared_deployment):
+    return shared_deployment.start_worker(), shared_deployment.start_worker()
+
+
+async def open_inbox(worker, user):
+    socket = await connect(
+        f"{worker.ws_url}/ws/inbox/", cookie=sign_in(worker.http_url, *user)
+    )
+    unread = await next_message(socket, "inbox.unread")
+    return socket, unread["messages"]
+
+
+async def assert_silent(socket, kind: str) -> None:
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(SILENCE_S):
+            await next_message(socket, kind)
+
+
+async def test_chat_reaches_the_room_on_every_worker(workers):
+    """A chat message sent on one worker reaches listeners and DJs on the other."""
+    first, second = workers
+    talker = await connect(
+        f"{first.ws_url}/ws/stations/{STATION}/",
+        cookie=sign_in(first.http_url, *LISTENER),
+    )
+    await next_message(talker, "hello")
+    reader, _ = await join(second)
+    console = await connect(
+        f"{second.ws_url}/ws/stations/{STATION}/broadcast/",
+        cookie=sign_in(second.http_url, *DJ),
+    )
+    text = "<img src=x onerror=alert(1)> hello from worker one"
+    await talker.send(json.dumps({"type": "chat", "text": text}))
+    async with asyncio.timeout(10):
+        heard = await next_message(reader, "chat")
+        seen = await next_message(console, "chat")
+    late, _ = await join(second)
+    history = await next_message(late, "chat.history")
+    for socket in (talker, reader, console, late):
+        await socket.close()
+
+    assert (heard["user"], heard["text"]) == (LISTENER[0], text)
+    assert seen["id"] == heard["id"]
+    assert history["messages"][-1]["id"] == heard["id"]
+
+
+async def test_private_message_reaches_every_tab_and_nobody_else(workers):
+    """Both of a user's connections get it, on both workers; a third user does not."""
+    first, second = workers
+    tab_one, _ = await open_inbox(first, FAN)
+    tab_two, _ = await open_inbox(second, FAN)
+    stranger, _ = await open_inbox(second, STRANGER)
+    sender, _ = await open_inbox(first, LISTENER)
+    await sender.send(json.dumps({"type": "inbox.send", "to": FAN[0], "text": "psst"}))
+    async with asyncio.timeout(10):
+        sent = await next_message(sender, "inbox.sent")
+        got_one = await next_message(tab_one, "inbox.message")
+        got_two = await next_message(tab_two, "inbox.message")
+    await assert_silent(stranger, "inbox.message")
+    for socket in (tab_one, tab_two, stranger, sender):
+        await socket.close()
+
+    assert got_one == got_two
+    assert (got_one["id"], got_one["from"], got_one["to"]) == (
+        sent["id"],
+        LISTENER[0],
+        FAN[0],
+    )
+    assert (got_one["text"], got_one["kind"]) == ("psst", "message")
+
+
+async def test_offline_recipient_gets_messages_on_connect(workers):
+    """A message to someone offline is waiting in inbox.unread when they connect."""
+    first, second = workers
+    sender, _ = await open_inbox(first, DJ)
+    await sender.send(
+        json.dumps(
+            {
+                "type": "inbox.send",
+                "to": STRANGER[0],
+                "text": "shout",
+                "station": STATION,
+            }
+        )
+    )
+    sent = await next_message(sender, "inbox.sent")
+    await sender.close()
+    recipient, unread = await open_inbox(second, STRANGER)
+    await recipient.close()
+
+    [message] = [message for message in unread if message["id"] == sent["id"]]
+    assert (message["kind"], message["station"], message["from"]) == (
+        "shoutout",
+        STATION,
+        DJ[0],
+    )
+
+
+async def test_a_flood_is_limited_while_the_room_stays_responsive(workers):
+    """One user's flood is refused; another user's message still arrives."""
+    first, second = workers
+    flooder = await connect(
+        f"{first.ws_url}/ws/stations/{STATION}/", cookie=sign_in(first.http_url, *FAN)
+    )
+    other = await connect(
+        f"{second.ws_url}/ws/stations/{STATION}/",
+        cookie=sign_in(second.http_url, *STRANGER),
+    )
+    await next_message(flooder, "hello")
+    await next_message(other, "hello")
+    for index in range(50):
+        await flooder.send(json.dumps({"type": "chat", "text": f"flood {index}"}))
+    async with asyncio.timeout(10):
+        refused = await next_message(flooder, "error")
+    await other.send(json.dumps({"type": "chat", "text": "still here"}))
+    async with asyncio.timeout(10):
+        while (message := await next_message(flooder, "chat"))["text"] != "still here":
+            pass
+    await flooder.close()
+    await other.close()
+
+    assert refused["code"] == "rate_limited"
+    assert message["user"] == STRANGER[0]
