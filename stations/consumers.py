@@ -28,6 +28,7 @@ from .services import (
 )
 from .streaming.broadcast import MAX_TITLE_CHARS, Broadcast
 from .streaming.bus import Claim
+from .streaming.hub import listeners_with_users
 from .streaming.ingest import UnsupportedFormat
 from .streaming.listeners import ControlListener, Listener
 from .streaming.transcoder import TranscoderError
@@ -73,10 +74,12 @@ class StationSocket(AsyncWebsocketConsumer):
 
     def attach_listener(self, listener_class: type[Listener]) -> Listener:
         self.transport = websocket_transport(self.scope[SERVER_SEND])
+        user = self.scope["user"]
         self.listener = listener_class(
             self.transport,
             max_stall_s=settings.RADIO_LISTENER_MAX_STALL_SECONDS,
             on_too_slow=self.close_too_far_behind,
+            username=user.get_username() if user.is_authenticated else None,
         )
         return self.listener
 
@@ -261,7 +264,9 @@ class BroadcastConsumer(StationSocket):
         hub = await get_bus().attach(self.station.pk)
         listener = self.attach_listener(ControlListener)
         await self.join_chat()
-        self.send_message({"type": "listeners", "count": hub.listener_estimate})
+        self.send_message(
+            {**listeners_with_users(hub.audience), "count": hub.listener_estimate}
+        )
         hub.join(listener)
 
     def handlers(self) -> dict[str, Handler]:

@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
 
-from .hub import StationHub, on_air_event
+from .hub import Audience, StationHub, on_air_event
 from .packets import AudioPacket, Event
 
 logger = logging.getLogger(__name__)
@@ -90,9 +90,9 @@ class StationBus(ABC):
             await asyncio.sleep(self._count_interval_s)
             for station_id, hub in list(self._hubs.items()):
                 try:
-                    hub.update_listener_total(
-                        await self._count_listeners(station_id, hub)
-                    )
+                    counted_here = hub.local_audience.count
+                    audience = await self._count_listeners(station_id, hub)
+                    hub.update_audience(audience, counted_here=counted_here)
                     if hub.state.on_air:
                         await self._end_if_orphaned(station_id)
                 except Exception:
@@ -131,14 +131,16 @@ class StationBus(ABC):
         """Stop bringing the station's output into ``hub``, if that costs."""
 
     @abstractmethod
-    async def _count_listeners(self, station_id: int, hub: StationHub) -> int:
+    async def _count_listeners(
+        self, station_id: int, hub: StationHub | None
+    ) -> Audience:
         """The station's listeners in all processes."""
 
     async def listener_count(self, station_id: int) -> int:
         hub = self._hubs.get(station_id)
         if hub is not None:
             return hub.listener_estimate
-        return await self._count_listeners(station_id, None)
+        return (await self._count_listeners(station_id, None)).count
 
     # --- Producing ----------------------------------------------------------
 
@@ -181,8 +183,10 @@ class LocalBus(StationBus):
         super().__init__(**kwargs)
         self._leases: dict[int, tuple[Lease, bool, float]] = {}
 
-    async def _count_listeners(self, station_id: int, hub: StationHub | None) -> int:
-        return hub.local_listeners if hub else 0
+    async def _count_listeners(
+        self, station_id: int, hub: StationHub | None
+    ) -> Audience:
+        return hub.local_audience if hub else Audience()
 
     def _current(self, station_id: int) -> tuple[Lease, bool] | None:
         held = self._leases.get(station_id)

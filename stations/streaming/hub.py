@@ -18,6 +18,9 @@ from .packets import AudioPacket, Event
 
 logger = logging.getLogger(__name__)
 
+# Most usernames a DJ's ``listeners`` message lists.
+MAX_LISTED_USERS = 500
+
 NOW_PLAYING = "now_playing"
 ON_AIR = "on_air"
 LISTENERS = "listeners"
@@ -55,29 +58,42 @@ class StationState:
         }
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who listens to a station, on every worker."""
+
+    count: int = 0
+    # Usernames of the signed-in listeners (for the DJs' shout-outs).
+    users: frozenset[str] = frozenset()
+
+
 @dataclass
 class StationHub:
     """Fans a station's output out to the listeners of this process."""
 
     burst_seconds: float
     state: StationState = field(default_factory=StationState)
-    listener_total: int = 0
+    audience: Audience = field(default_factory=Audience)
     last_seq: int | None = None
 
     def __post_init__(self) -> None:
         self.burst = BurstBuffer(self.burst_seconds)
         self._listeners: set[Listener] = set()
-        # This process's share of listener_total when it was last counted.
+        # This process's share of audience.count when it was last counted.
         self._counted_here = 0
 
     @property
-    def local_listeners(self) -> int:
-        return sum(1 for listener in self._listeners if listener.counted)
+    def local_audience(self) -> Audience:
+        counted = [listener for listener in self._listeners if listener.counted]
+        users = frozenset(
+            listener.username for listener in counted if listener.username
+        )
+        return Audience(count=len(counted), users=users)
 
     @property
     def listener_estimate(self) -> int:
         """The listener count now: the last total, corrected for this process."""
-        return self.listener_total - self._counted_here + self.local_listeners
+        return self.audience.count - self._counted_here + self.local_audience.count
 
     @property
     def has_clients(self) -> bool:
@@ -112,16 +128,25 @@ class StationHub:
         self.state.apply(event)
         if event.type == ON_AIR and not event.data["on_air"]:
             self.burst.clear()
-        if event.type == LISTENERS:
-            self.listener_total = event.data["count"]
         for listener in tuple(self._listeners):
             listener.deliver_event(event)
 
-    def update_listener_total(self, total: int) -> None:
-        """Tell everyone the new listener count, if it changed.
+    def update_audience(self, audience: Audience, *, counted_here: int) -> None:
+        """Tell everyone the new listener count, and DJs the names, if changed.
 
-        ``total`` must have been counted with this process's listeners now.
+        ``counted_here`` is this process's share of ``audience.count``.
         """
-        self._counted_here = self.local_listeners
-        if total != self.listener_total:
-            self._publish_event(Event.build({"type": LISTENERS, "count": total}))
+        self._counted_here = counted_here
+        if audience == self.audience:
+            return
+        self.audience = audience
+        count = Event.build({"type": LISTENERS, "count": audience.count})
+        with_users = Event.build(listeners_with_users(audience))
+        for listener in tuple(self._listeners):
+            listener.deliver_audience(count=count, with_users=with_users)
+
+
+def listeners_with_users(audience: Audience) -> dict:
+    """The ``listeners`` message as DJs get it: the count and who is signed in."""
+    users = sorted(audience.users)[:MAX_LISTED_USERS]
+    return {"type": LISTENERS, "count": audience.count, "users": users}

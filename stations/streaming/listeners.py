@@ -27,8 +27,10 @@ class Listener:
         *,
         max_stall_s: float,
         on_too_slow: Callable[[], None],
+        username: str | None = None,
     ) -> None:
         self.transport = transport
+        self.username = username
         self.skipped = 0
         self._max_stall_s = max_stall_s
         self._on_too_slow = on_too_slow
@@ -60,6 +62,10 @@ class Listener:
     def deliver_event(self, event: Event) -> None:
         self.transport.send_text(event.text)
 
+    def deliver_audience(self, *, count: Event, with_users: Event) -> None:
+        """A new listener count; only DJs see the names."""
+        self.deliver_event(count)
+
     def write_audio(self, packet: AudioPacket) -> None:
         self.transport.send_binary(packet.wire)
 
@@ -71,6 +77,9 @@ class ControlListener(Listener):
 
     def write_audio(self, packet: AudioPacket) -> None:
         pass
+
+    def deliver_audience(self, *, count: Event, with_users: Event) -> None:
+        self.deliver_event(with_users)
 
 
 class HttpStreamListener(Listener):

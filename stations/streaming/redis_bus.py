@@ -26,7 +26,7 @@ import uuid
 import redis.asyncio as aioredis
 
 from .bus import Claim, Lease, StationBus
-from .hub import NOW_PLAYING, ON_AIR, StationHub
+from .hub import NOW_PLAYING, ON_AIR, Audience, StationHub
 from .packets import AudioPacket, Event, now_ms
 
 logger = logging.getLogger(__name__)
@@ -205,23 +205,30 @@ class RedisBus(StationBus):
                     last_id = entry_id
                     hub.publish(_decode(fields))
 
-    async def _count_listeners(self, station_id: int, hub: StationHub | None) -> int:
+    async def _count_listeners(
+        self, station_id: int, hub: StationHub | None
+    ) -> Audience:
         key = _key(station_id, "listeners")
         now = int(time.time() * 1000)
         async with self._redis.pipeline(transaction=False) as pipe:
             if hub is not None:
+                here = hub.local_audience
+                share = {"count": here.count, "users": sorted(here.users)}
                 pipe.hset(
-                    key, self._process_id, f"{hub.local_listeners} {now + COUNT_TTL_MS}"
+                    key,
+                    self._process_id,
+                    json.dumps({**share, "expires": now + COUNT_TTL_MS}),
                 )
                 pipe.pexpire(key, COUNT_TTL_MS * 2)
             pipe.hgetall(key)
-            counts = (await pipe.execute())[-1]
-        total = 0
-        for value in counts.values():
-            count, expires = value.split()
-            if int(expires) > now:
-                total += int(count)
-        return total
+            shares = [
+                json.loads(value) for value in (await pipe.execute())[-1].values()
+            ]
+        live = [share for share in shares if share["expires"] > now]
+        return Audience(
+            count=sum(share["count"] for share in live),
+            users=frozenset(user for share in live for user in share["users"]),
+        )
 
     # --- Producing ----------------------------------------------------------
 

@@ -142,3 +142,20 @@ async def test_a_flood_is_limited_while_the_room_stays_responsive(workers):
 
     assert refused["code"] == "rate_limited"
     assert message["user"] == STRANGER[0]
+
+
+async def test_djs_see_signed_in_listeners_of_every_worker(workers):
+    """A DJ's console on one worker lists a listener signed in on the other."""
+    first, second = workers
+    console = await connect(
+        f"{first.ws_url}/ws/stations/{STATION}/broadcast/",
+        cookie=sign_in(first.http_url, *DJ),
+    )
+    fan = await connect(
+        f"{second.ws_url}/ws/stations/{STATION}/", cookie=sign_in(second.http_url, *FAN)
+    )
+    async with asyncio.timeout(10):
+        while FAN[0] not in (await next_message(console, "listeners"))["users"]:
+            pass
+    await fan.close()
+    await console.close()

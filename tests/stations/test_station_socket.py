@@ -177,3 +177,21 @@ async def test_unknown_path_is_refused(anonymous):
     connected, _ = await socket.connect()
     assert connected is False
     await socket.disconnect()
+
+
+async def test_djs_see_who_listens_and_listeners_only_a_count(
+    sockets, settings, station, anonymous, listener, dj
+):
+    """The DJ's console lists signed-in listeners; the room gets only a count."""
+    settings.RADIO_LISTENER_COUNT_INTERVAL_SECONDS = 0.1
+    studio = await sockets.studio(STATION_SLUG, dj)
+    room, _ = await sockets.join(STATION_SLUG, anonymous)
+    await sockets.join(STATION_SLUG, listener)
+    while (for_dj := await receive_json(studio, skip=()))["count"] < 2:
+        pass
+    while (for_room := await receive_json(room, skip=()))["type"] != "listeners" or (
+        for_room["count"] < 2
+    ):
+        pass
+    assert for_dj == {"type": "listeners", "count": 2, "users": [listener.username]}
+    assert for_room == {"type": "listeners", "count": 2}
