@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from channels.testing import WebsocketCommunicator
 
 from radio.asgi import application
+from tests.support.personas import Persona
 
 INBOX_PATH = "/ws/inbox/"
 # An origin the host check accepts (ALLOWED_HOSTS has 127.0.0.1 by default).
-ORIGIN = "http://127.0.0.1"
 # Longest wait for one message.
 TIMEOUT_S = 5.0
 # How long a socket must stay quiet to count as having received nothing.
 QUIET_S = 0.3
-
-
-@dataclass(frozen=True)
-class Persona:
-    """Someone who connects: a user with a session cookie, or nobody."""
-
-    username: str | None = None
-    cookie: str | None = None
-
-    def headers(self) -> list[tuple[bytes, bytes]]:
-        headers = [(b"origin", ORIGIN.encode())]
-        if self.cookie is not None:
-            headers.append((b"cookie", self.cookie.encode()))
-        return headers
 
 
 class InboxSockets:

@@ -6,27 +6,14 @@ names may not; bob and carol are plain listeners; dee is a DJ of Test FM.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from stations.models import Station
+from tests.support.personas import Persona, signed_in
 
-from .clients import InboxSockets, Persona
+from .clients import InboxSockets
 
 STATION_SLUG = "test-fm"
-
-
-def signed_in(username: str) -> tuple[Any, Persona]:
-    """A new user and a persona carrying that user's session cookie."""
-    user = get_user_model().objects.create_user(username, password=None)
-    client = Client()
-    client.force_login(user)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    return user, Persona(username, f"{settings.SESSION_COOKIE_NAME}={session}")
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from listeners.models import InboxMessage
+from tests.support.personas import Persona
 
-from .clients import Persona, nothing_arrives, receive, receive_close, send
+from .clients import nothing_arrives, receive, receive_close, send
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

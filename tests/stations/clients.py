@@ -10,16 +10,15 @@ import asyncio
 import contextlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from channels.testing import WebsocketCommunicator
 
 from radio.asgi import application
+from tests.support.personas import ORIGIN, Persona
 
 # An origin the host check accepts (ALLOWED_HOSTS has 127.0.0.1 by default).
-ORIGIN = "http://127.0.0.1"
 # Longest wait for one message; generous, since ffmpeg may be slow to start.
 TIMEOUT_S = 5.0
 # Messages the server may push at any moment, which most tests look past:
@@ -33,20 +32,6 @@ def room_path(slug: str) -> str:
 
 def broadcast_path(slug: str) -> str:
     return f"/ws/stations/{slug}/broadcast/"
-
-
-@dataclass(frozen=True)
-class Persona:
-    """Someone who connects: a user with a session cookie, or nobody."""
-
-    username: str | None = None
-    cookie: str | None = None
-
-    def headers(self, origin: str = ORIGIN) -> list[tuple[bytes, bytes]]:
-        headers = [(b"origin", origin.encode())]
-        if self.cookie is not None:
-            headers.append((b"cookie", self.cookie.encode()))
-        return headers
 
 
 class Sockets:

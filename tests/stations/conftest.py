@@ -9,26 +9,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from stations.models import Station
 from stations.runtime import get_bus
+from tests.support.personas import Persona, signed_in
 
-from .clients import Persona, Sockets
+from .clients import Sockets
 
 STATION_SLUG = "test-fm"
 OTHER_STATION_SLUG = "other-fm"
-
-
-def signed_in(username: str) -> tuple[object, Persona]:
-    """A new user and a persona carrying that user's session cookie."""
-    user = get_user_model().objects.create_user(username, password=None)
-    client = Client()
-    client.force_login(user)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    return user, Persona(username, f"{settings.SESSION_COOKIE_NAME}={session}")
 
 
 @pytest.fixture
