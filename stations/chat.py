@@ -1,8 +1,8 @@
-"""Chat in the station room: group names and event shapes.
+"""Chat in the station room: the shape of its messages.
 
 A chat message is stored first (``services.chat_message_create``) and sent
-to the station's chat group only once the transaction has committed; the
-consumers in that group forward it to their clients.
+to the station's clients only once the transaction has committed, the way
+``now_playing`` is: through the station bus and each worker's hub.
 """
 
 from __future__ import annotations
@@ -16,17 +16,9 @@ from .models import ChatMessage
 CHAT = "chat"
 CHAT_HISTORY = "chat.history"
 CHAT_DELETED = "chat.deleted"
-# Channel-layer event types, dispatched to ``chat_message``/``chat_deleted``.
-CHAT_MESSAGE_EVENT = "chat.message"
-CHAT_DELETED_EVENT = "chat.deleted"
 
 # How many recent messages a joining listener gets in ``chat.history``.
 CHAT_HISTORY_MESSAGES = 50
-
-
-def chat_group_name(station_id: int) -> str:
-    """The channel-layer group of a station's chat (``[a-zA-Z0-9._-]``)."""
-    return f"station.{station_id}.chat"
 
 
 def chat_message_as_dict(message: ChatMessage) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from django.conf import settings
 from radio.ratelimit import get_rate_limiter
 
 from . import protocol
-from .chat import CHAT_HISTORY, chat_group_name
+from .chat import CHAT, CHAT_DELETED, CHAT_HISTORY
 from .models import CHAT_MAX_CHARS
 from .protocol import ProtocolError
 from .runtime import broadcast_settings, get_bus, run_in_background
@@ -31,6 +31,7 @@ from .streaming.bus import Claim
 from .streaming.hub import listeners_with_users
 from .streaming.ingest import UnsupportedFormat
 from .streaming.listeners import ControlListener, Listener
+from .streaming.packets import Event
 from .streaming.transcoder import TranscoderError
 from .streaming.transport import (
     SERVER_SEND,
@@ -56,10 +57,6 @@ class StationSocket(AsyncWebsocketConsumer):
     transport: Transport | None = None
     listener: Listener | None = None
     closed_by_server = False
-    # The channel-layer group of the station's chat, once joined.
-    chat_group: str | None = None
-    # Ids of the messages sent in chat.history, not to be sent again.
-    chat_history_ids: frozenset[int] = frozenset()
 
     async def connect(self) -> None:
         await self.accept()
@@ -132,21 +129,6 @@ class StationSocket(AsyncWebsocketConsumer):
 
     # --- Chat ----------------------------------------------------------------
 
-    async def join_chat(self) -> None:
-        """Get the station's chat events from now on (``chat_message`` …)."""
-        self.chat_group = chat_group_name(self.station.pk)
-        await self.channel_layer.group_add(self.chat_group, self.channel_name)
-
-    async def chat_message(self, event: dict[str, Any]) -> None:
-        """A chat message was stored; pass it on unless history had it."""
-        message = event["message"]
-        if message["id"] not in self.chat_history_ids:
-            self.send_message(message)
-
-    async def chat_deleted(self, event: dict[str, Any]) -> None:
-        """A moderator deleted a chat message."""
-        self.send_message(event["message"])
-
     def signed_in_user(self):
         user = self.scope["user"]
         if not user.is_authenticated:
@@ -187,8 +169,6 @@ class StationSocket(AsyncWebsocketConsumer):
             raise ProtocolError(str(problem)) from None
 
     async def disconnect(self, code: int) -> None:
-        if self.chat_group is not None:
-            await self.channel_layer.group_discard(self.chat_group, self.channel_name)
         if self.listener is not None:
             bus = get_bus()
             bus.hub(self.station.pk).leave(self.listener)
@@ -202,11 +182,8 @@ class StationConsumer(StationSocket):
     async def join(self) -> None:
         hub = await get_bus().attach(self.station.pk)
         listener = self.attach_listener(Listener)
-        # Joined before the history is read: a message stored in between
-        # comes in both, and chat_message() drops the second copy.
-        await self.join_chat()
+        mark = hub.events_published
         history = await achat_history(self.station)
-        self.chat_history_ids = frozenset(message["id"] for message in history)
         user = self.scope["user"]
         # From here to join() nothing is awaited, so the burst and the live
         # packets that follow it meet without a gap.
@@ -222,6 +199,16 @@ class StationConsumer(StationSocket):
         )
         self.send_message({"type": CHAT_HISTORY, "messages": history})
         hub.join(listener)
+        self.send_chat_missed(hub.events_since(mark), history)
+
+    def send_chat_missed(self, events: list[Event], history: list[dict]) -> None:
+        """Chat that happened while the history was being read."""
+        in_history = {message["id"] for message in history}
+        for event in events:
+            if event.type == CHAT_DELETED or (
+                event.type == CHAT and event.data["id"] not in in_history
+            ):
+                self.listener.deliver_event(event)
 
     def handlers(self) -> dict[str, Handler]:
         return {"chat": self.chat, **super().handlers()}
@@ -263,7 +250,6 @@ class BroadcastConsumer(StationSocket):
             return
         hub = await get_bus().attach(self.station.pk)
         listener = self.attach_listener(ControlListener)
-        await self.join_chat()
         self.send_message(
             {**listeners_with_users(hub.audience), "count": hub.listener_estimate}
         )

@@ -10,6 +10,7 @@ from django.conf import settings
 from .models import Station
 from .streaming.broadcast import BroadcastSettings
 from .streaming.bus import LocalBus, StationBus
+from .streaming.packets import Event
 
 # One bus per event loop: its Redis connections and tasks belong to a loop.
 _buses: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, StationBus] = (
@@ -56,3 +57,8 @@ def run_in_background(coroutine) -> asyncio.Task:
     _background.add(task)
     task.add_done_callback(_background.discard)
     return task
+
+
+async def apublish_event(station_id: int, message: dict) -> None:
+    """Send a JSON message to every client of a station, on every worker."""
+    await get_bus().publish(station_id, Event.build(message))

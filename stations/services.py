@@ -7,7 +7,6 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -15,12 +14,10 @@ from django.utils import timezone
 
 from .chat import (
     CHAT_DELETED,
-    CHAT_DELETED_EVENT,
-    CHAT_MESSAGE_EVENT,
-    chat_group_name,
     chat_message_as_dict,
 )
 from .models import ChatMessage, Station, StationMute
+from .runtime import apublish_event
 from .selectors import station_chat_moderator, station_chat_muted
 
 logger = logging.getLogger(__name__)
@@ -65,19 +62,16 @@ def station_create_or_update(
 # --- Chat --------------------------------------------------------------------
 
 
-def notify_chat_on_commit(station_id: int, event: dict[str, Any]) -> None:
-    """Send ``event`` to the station's chat group once the transaction commits.
+def notify_chat_on_commit(station_id: int, message: dict[str, Any]) -> None:
+    """Send ``message`` to everyone in the station once the transaction commits.
 
     Must be called inside ``transaction.atomic()``, so that nobody ever sees
-    a change that was rolled back.
+    a change that was rolled back. Chat travels with the station's output
+    (``runtime.apublish_event``): encoded once, written to each listener of
+    each worker, rather than one channel-layer event per listener.
     """
-    layer = get_channel_layer()
-    if layer is None:
-        logger.error("No channel layer: chat events are not sent. Set CHANNEL_LAYERS.")
-        return
-    group = chat_group_name(station_id)
     transaction.on_commit(
-        lambda: async_to_sync(layer.group_send)(group, event), robust=True
+        lambda: async_to_sync(apublish_event)(station_id, message), robust=True
     )
 
 
@@ -95,10 +89,7 @@ def chat_message_create(
         message = ChatMessage(station=station, user=user, text=text)
         message.full_clean(exclude=["station", "user"])
         message.save()
-        notify_chat_on_commit(
-            station.pk,
-            {"type": CHAT_MESSAGE_EVENT, "message": chat_message_as_dict(message)},
-        )
+        notify_chat_on_commit(station.pk, chat_message_as_dict(message))
     return message
 
 
@@ -123,13 +114,7 @@ def chat_message_delete(
         if message.deleted_at is None:
             message.deleted_at = timezone.now()
             message.save(update_fields=["deleted_at"])
-            notify_chat_on_commit(
-                station.pk,
-                {
-                    "type": CHAT_DELETED_EVENT,
-                    "message": {"type": CHAT_DELETED, "id": message.pk},
-                },
-            )
+            notify_chat_on_commit(station.pk, {"type": CHAT_DELETED, "id": message.pk})
     return message
 
 

@@ -9,6 +9,7 @@ the burst of recent audio.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 # Most usernames a DJ's ``listeners`` message lists.
 MAX_LISTED_USERS = 500
+# Events a hub remembers for clients that join while they happen.
+RECENT_EVENTS = 64
 
 NOW_PLAYING = "now_playing"
 ON_AIR = "on_air"
@@ -81,6 +84,8 @@ class StationHub:
         self._listeners: set[Listener] = set()
         # This process's share of audience.count when it was last counted.
         self._counted_here = 0
+        self._recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        self.events_published = 0
 
     @property
     def local_audience(self) -> Audience:
@@ -124,7 +129,18 @@ class StationHub:
         for listener in tuple(self._listeners):
             listener.deliver_audio(packet)
 
+    def events_since(self, mark: int) -> list[Event]:
+        """The events published since ``events_published`` was ``mark``.
+
+        For a client that read something slow (its chat history) before it
+        joined, and may have missed events meanwhile.
+        """
+        missed = self.events_published - mark
+        return list(self._recent_events)[-missed:] if missed > 0 else []
+
     def _publish_event(self, event: Event) -> None:
+        self._recent_events.append(event)
+        self.events_published += 1
         self.state.apply(event)
         if event.type == ON_AIR and not event.data["on_air"]:
             self.burst.clear()
