@@ -90,9 +90,9 @@ class StationBus(ABC):
             await asyncio.sleep(self._count_interval_s)
             for station_id, hub in list(self._hubs.items()):
                 try:
-                    counted_here = hub.local_audience.count
-                    audience = await self._count_listeners(station_id, hub)
-                    hub.update_audience(audience, counted_here=counted_here)
+                    here = hub.local_audience
+                    audience = await self._count_listeners(station_id, here)
+                    hub.update_audience(audience, counted_here=here.count)
                     if hub.state.on_air:
                         await self._end_if_orphaned(station_id)
                 except Exception:
@@ -132,9 +132,12 @@ class StationBus(ABC):
 
     @abstractmethod
     async def _count_listeners(
-        self, station_id: int, hub: StationHub | None
+        self, station_id: int, here: Audience | None
     ) -> Audience:
-        """The station's listeners in all processes."""
+        """The station's listeners in all processes.
+
+        ``here`` is this process's audience of the station, if it has a hub.
+        """
 
     async def listener_count(self, station_id: int) -> int:
         hub = self._hubs.get(station_id)
@@ -184,9 +187,9 @@ class LocalBus(StationBus):
         self._leases: dict[int, tuple[Lease, bool, float]] = {}
 
     async def _count_listeners(
-        self, station_id: int, hub: StationHub | None
+        self, station_id: int, here: Audience | None
     ) -> Audience:
-        return hub.local_audience if hub else Audience()
+        return here if here is not None else Audience()
 
     def _current(self, station_id: int) -> tuple[Lease, bool] | None:
         held = self._leases.get(station_id)

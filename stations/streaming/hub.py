@@ -88,6 +88,10 @@ class StationHub:
         self.events_published = 0
 
     @property
+    def local_count(self) -> int:
+        return sum(1 for listener in self._listeners if listener.counted)
+
+    @property
     def local_audience(self) -> Audience:
         counted = [listener for listener in self._listeners if listener.counted]
         users = frozenset(
@@ -98,7 +102,7 @@ class StationHub:
     @property
     def listener_estimate(self) -> int:
         """The listener count now: the last total, corrected for this process."""
-        return self.audience.count - self._counted_here + self.local_audience.count
+        return self.audience.count - self._counted_here + self.local_count
 
     @property
     def has_clients(self) -> bool:

@@ -206,13 +206,12 @@ class RedisBus(StationBus):
                     hub.publish(_decode(fields))
 
     async def _count_listeners(
-        self, station_id: int, hub: StationHub | None
+        self, station_id: int, here: Audience | None
     ) -> Audience:
         key = _key(station_id, "listeners")
         now = int(time.time() * 1000)
         async with self._redis.pipeline(transaction=False) as pipe:
-            if hub is not None:
-                here = hub.local_audience
+            if here is not None:
                 share = {"count": here.count, "users": sorted(here.users)}
                 pipe.hset(
                     key,
