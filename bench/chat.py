@@ -131,34 +131,15 @@ class Client(asyncio.Protocol):
             self._settle(None)
             pos = end + 4
         n = len(data)
-        while n - pos >= 2:
-            length = data[pos + 1] & 0x7F
-            if length < 126:
-                start = pos + 2
-            elif length == 126:
-                if n - pos < 4:
-                    break
-                length = (data[pos + 2] << 8) | data[pos + 3]
-                start = pos + 4
-            else:
-                if n - pos < 10:
-                    break
-                length = int.from_bytes(data[pos + 2 : pos + 10], "big")
-                start = pos + 10
-            end = start + length
-            if end > n:
-                break
-            opcode = data[pos] & 0x0F
+        while (frame := lb.parse_frame(data, pos)) is not None:
+            opcode, start, end = frame
             pos = end
             if opcode == 1:
                 self.on_text(self, data[start:end], now_ms)
             elif opcode == 9:
-                payload = data[start:end]
-                self.transport.write(
-                    b"\x8a" + bytes((0x80 | len(payload),)) + b"\0\0\0\0" + payload
-                )
+                self.transport.write(lb.pong_frame(data[start:end]))
             elif opcode == 8:
-                if length >= 2:
+                if end - start >= 2:
                     self.close_code = (data[start] << 8) | data[start + 1]
                 self.state = CLOSED
                 self.transport.write(b"\x88\x80\0\0\0\0")

@@ -94,6 +94,36 @@ TCP_STATES = {1: "established", 4: "fin_wait1", 7: "closed", 8: "close_wait"}
 HANDSHAKE, OPEN, CLOSED = 0, 1, 2
 
 
+def parse_frame(data: bytes, pos: int) -> tuple[int, int, int] | None:
+    """``(opcode, payload start, payload end)`` of the unmasked server frame
+    at ``pos``, or None if ``data`` does not hold all of it yet."""
+    n = len(data)
+    if n - pos < 2:
+        return None
+    length = data[pos + 1] & 0x7F
+    if length < 126:
+        start = pos + 2
+    elif length == 126:
+        if n - pos < 4:
+            return None
+        length = (data[pos + 2] << 8) | data[pos + 3]
+        start = pos + 4
+    else:
+        if n - pos < 10:
+            return None
+        length = int.from_bytes(data[pos + 2 : pos + 10], "big")
+        start = pos + 10
+    end = start + length
+    if end > n:
+        return None
+    return data[pos] & 0x0F, start, end
+
+
+def pong_frame(payload: bytes) -> bytes:
+    """The masked (key 0) pong answering a ping with ``payload``."""
+    return b"\x8a" + bytes((0x80 | len(payload),)) + b"\0\0\0\0" + payload
+
+
 # --- the measuring window ---------------------------------------------------
 
 
@@ -250,24 +280,9 @@ class Listener(asyncio.Protocol):
             pos = end + 4
         n = len(data)
         window = self.bench.window
-        while n - pos >= 2:
-            length = data[pos + 1] & 0x7F
-            if length < 126:
-                start = pos + 2
-            elif length == 126:
-                if n - pos < 4:
-                    break
-                length = (data[pos + 2] << 8) | data[pos + 3]
-                start = pos + 4
-            else:
-                if n - pos < 10:
-                    break
-                length = int.from_bytes(data[pos + 2 : pos + 10], "big")
-                start = pos + 10
-            end = start + length
-            if end > n:
-                break
-            opcode = data[pos] & 0x0F
+        while (frame := parse_frame(data, pos)) is not None:
+            opcode, start, end = frame
+            length = end - start
             pos = end
             if opcode == 2:
                 self.audio_msgs += 1
@@ -325,10 +340,7 @@ class Listener(asyncio.Protocol):
                     self.hello = json.loads(data[start:end])
                     self.t_hello = _perf()
             elif opcode == 9:
-                payload = data[start:end]
-                self.transport.write(
-                    b"\x8a" + bytes((0x80 | len(payload),)) + b"\0\0\0\0" + payload
-                )
+                self.transport.write(pong_frame(data[start:end]))
             elif opcode == 8:
                 if length >= 2:
                     self.close_code = (data[start] << 8) | data[start + 1]
