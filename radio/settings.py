@@ -86,7 +86,12 @@ else:
         }
     }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"].setdefault("TEST", {"NAME": BASE_DIR / "test-db.sqlite3"})
+    # A file beside the database (not in memory): live tests' daphne
+    # processes open it too. Named after it, so runs on other files never meet.
+    _database = Path(DATABASES["default"]["NAME"])
+    DATABASES["default"].setdefault(
+        "TEST", {"NAME": _database.with_name(f"test-{_database.name}")}
+    )
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
