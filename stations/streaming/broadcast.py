@@ -16,14 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .bus import LEASE_TTL_S, Claim, Lease, StationBus
+from .bus import LEASE_TTL_S, LIVE, Claim, Lease, StationBus
 from .hub import NOW_PLAYING, on_air_event
 from .ingest import Ingest, open_ingest
 from .packets import AudioPacket, Event
 
 logger = logging.getLogger(__name__)
 
-LIVE = "live"
 # Longest title or artist a DJ may set.
 MAX_TITLE_CHARS = 200
 
@@ -84,9 +83,7 @@ class Broadcast:
         self._last_input = asyncio.get_running_loop().time()
         self.live = True
         if claim is Claim.GRANTED:
-            await self._bus.publish(
-                self.station_id, on_air_event(on_air=True, source=LIVE)
-            )
+            await self._publish(on_air_event(on_air=True, source=LIVE))
         self._keeper = asyncio.get_running_loop().create_task(self._keep())
         return claim
 
@@ -108,7 +105,7 @@ class Broadcast:
                 "seq": self._next_seq,
             }
         )
-        await self._bus.publish(self.station_id, event)
+        await self._publish(event)
 
     async def _publish_audio(
         self, frames: bytes, duration_ms: float, ingest_ms: int
@@ -120,7 +117,11 @@ class Broadcast:
             frames=frames,
         )
         self._next_seq += 1
-        await self._bus.publish(self.station_id, packet)
+        await self._publish(packet)
+
+    async def _publish(self, item: AudioPacket | Event) -> None:
+        # Refused only once the lease is lost, which _keep() notices.
+        await self._bus.publish(self.station_id, item, lease=self.lease)
 
     async def _keep(self) -> None:
         """Renew the lease; end the broadcast when the DJ goes quiet."""
@@ -162,9 +163,7 @@ class Broadcast:
         if not self.live:
             return
         self.live = False
-        await self._bus.publish(
-            self.station_id, on_air_event(on_air=False, source=None)
-        )
+        await self._publish(on_air_event(on_air=False, source=None))
         await self._bus.release(self.lease)
 
     async def _close_ingest(self, *, flush: bool = True) -> None:

@@ -1,9 +1,10 @@
 """How a station's output gets from its one producer to every process.
 
-A producer (a live DJ now, the AutoDJ later) first claims the station's
-lease, so that a station has exactly one producer at a time, then publishes
-packets and events. Every process that has clients of the station holds a
-:class:`StationHub` for it, fed by the bus.
+A producer (a live DJ or the AutoDJ) first claims the station's lease, so
+that a station has exactly one producer at a time, then publishes packets
+and events under it. A live DJ takes the station from the AutoDJ, and the
+AutoDJ from a DJ whose connection dropped. Every process that has clients
+of the station holds a :class:`StationHub` for it, fed by the bus.
 
 :class:`LocalBus` is for one process; ``redis_bus.RedisBus`` is for many.
 """
@@ -27,8 +28,14 @@ logger = logging.getLogger(__name__)
 DEFAULT_COUNT_INTERVAL_S = 1.0
 # A held lease lives this long without renewal; renewed every third of it.
 LEASE_TTL_S = 6.0
-# The user id of the bus itself, when it ends a broadcast whose producer died.
-JANITOR_USER_ID = 0
+# The user id of leases the server holds itself (the AutoDJ, the janitor).
+SERVER_USER_ID = 0
+
+# What holds a lease (for LIVE and AUTODJ also the ``source`` of ``on_air``).
+LIVE = "live"
+AUTODJ = "autodj"
+# The bus itself, ending a broadcast whose producer died.
+JANITOR = "janitor"
 
 
 class Claim(Enum):
@@ -47,6 +54,27 @@ class Lease:
     station_id: int
     token: str
     user_id: int
+    kind: str = LIVE
+
+
+def claim_answer(held: Lease | None, suspended: bool, wanted: Lease) -> Claim:
+    """Whether ``wanted`` may take the station from ``held``.
+
+    A live DJ takes it from the AutoDJ and resumes their own suspended
+    broadcast; the AutoDJ takes it from a DJ whose connection dropped; the
+    janitor only takes a free station. ``redis_bus.CLAIM_SCRIPT`` says the
+    same in Lua.
+    """
+    if held is None:
+        return Claim.GRANTED
+    if wanted.kind == LIVE:
+        if suspended and held.kind == LIVE and held.user_id == wanted.user_id:
+            return Claim.RESUMED
+        if held.kind == AUTODJ:
+            return Claim.GRANTED
+    if wanted.kind == AUTODJ and suspended:
+        return Claim.GRANTED
+    return Claim.REFUSED
 
 
 class StationBus(ABC):
@@ -105,11 +133,15 @@ class StationBus(ABC):
         expires, but nobody is left to say the station went off air.
         """
         janitor = Lease(
-            station_id=station_id, token=uuid.uuid4().hex, user_id=JANITOR_USER_ID
+            station_id=station_id,
+            token=uuid.uuid4().hex,
+            user_id=SERVER_USER_ID,
+            kind=JANITOR,
         )
         if await self.claim(janitor, ttl_s=LEASE_TTL_S) is Claim.GRANTED:
             logger.warning("Station %s had lost its producer; now off air", station_id)
-            await self.publish(station_id, on_air_event(on_air=False, source=None))
+            off_air = on_air_event(on_air=False, source=None)
+            await self.publish(station_id, off_air, lease=janitor)
             await self.release(janitor)
             return True
         return False
@@ -149,7 +181,7 @@ class StationBus(ABC):
 
     @abstractmethod
     async def claim(self, lease: Lease, *, ttl_s: float) -> Claim:
-        """Take the station for ``lease``, or resume its user's broadcast."""
+        """Take the station for ``lease`` as :func:`claim_answer` allows."""
 
     @abstractmethod
     async def renew(self, lease: Lease, *, ttl_s: float) -> bool:
@@ -168,10 +200,14 @@ class StationBus(ABC):
         """The ``seq`` of the station's newest audio packet, if any."""
 
     @abstractmethod
-    async def publish(self, station_id: int, item: AudioPacket | Event) -> None:
+    async def publish(
+        self, station_id: int, item: AudioPacket | Event, *, lease: Lease | None = None
+    ) -> bool:
         """Send a packet or event to the station's listeners everywhere.
 
-        Only the holder of the station's lease may publish.
+        Producers pass their ``lease``: the item is sent only while it holds
+        the station, else False is returned. Without one (chat, moderation)
+        it is always sent.
         """
 
     @abstractmethod
@@ -206,15 +242,11 @@ class LocalBus(StationBus):
         self._leases[lease.station_id] = (lease, suspended, expires)
 
     async def claim(self, lease: Lease, *, ttl_s: float) -> Claim:
-        current = self._current(lease.station_id)
-        if current is None:
+        held, suspended = self._current(lease.station_id) or (None, False)
+        answer = claim_answer(held, suspended, lease)
+        if answer is not Claim.REFUSED:
             self._hold(lease, suspended=False, ttl_s=ttl_s)
-            return Claim.GRANTED
-        held, suspended = current
-        if suspended and held.user_id == lease.user_id:
-            self._hold(lease, suspended=False, ttl_s=ttl_s)
-            return Claim.RESUMED
-        return Claim.REFUSED
+        return answer
 
     async def renew(self, lease: Lease, *, ttl_s: float) -> bool:
         current = self._current(lease.station_id)
@@ -239,8 +271,15 @@ class LocalBus(StationBus):
         hub = self._hubs.get(station_id)
         return hub.last_seq if hub else None
 
-    async def publish(self, station_id: int, item: AudioPacket | Event) -> None:
+    async def publish(
+        self, station_id: int, item: AudioPacket | Event, *, lease: Lease | None = None
+    ) -> bool:
+        if lease is not None:
+            current = self._current(station_id)
+            if current is None or current[0] != lease:
+                return False
         (await self.attach(station_id)).publish(item)
+        return True
 
     async def state(self, station_id: int) -> dict:
         hub = self._hubs.get(station_id)

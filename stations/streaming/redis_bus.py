@@ -43,18 +43,29 @@ READ_BATCH_ENTRIES = 64
 COUNT_TTL_MS = 5_000
 RETRY_AFTER_ERROR_S = 1.0
 
+# bus.claim_answer in Lua: ARGV[1] is the wanted lease as JSON, ARGV[2] its
+# TTL in ms. Returns 0 (refused), 1 (granted) or 2 (resumed).
 CLAIM_SCRIPT = """
 local current = redis.call('GET', KEYS[1])
+local answer = 1
 if current then
   local held = cjson.decode(current)
-  if held.suspended and held.user == tonumber(ARGV[2]) then
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-    return 2
+  local wanted = cjson.decode(ARGV[1])
+  answer = 0
+  if wanted.kind == 'live' then
+    if held.suspended and held.kind == 'live' and held.user == wanted.user then
+      answer = 2
+    elseif held.kind == 'autodj' then
+      answer = 1
+    end
+  elseif wanted.kind == 'autodj' and held.suspended then
+    answer = 1
   end
-  return 0
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-return 1
+if answer > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return answer
 """
 
 # Sets the lease to ARGV[2] with a TTL of ARGV[3] ms if the token matches;
@@ -73,13 +84,39 @@ return 1
 """
 
 
+# Adds an entry to the output stream (KEYS[1]) and fields to the state hash
+# (KEYS[2]), if ARGV[1] is empty or the token of the lease (KEYS[3]).
+# ARGV[2] is the stream's MINID, ARGV[3] the number of the entry's
+# field/value pairs that follow; the state's pairs come after them.
+PUBLISH_SCRIPT = """
+if ARGV[1] ~= '' then
+  local current = redis.call('GET', KEYS[3])
+  if not current or cjson.decode(current).token ~= ARGV[1] then
+    return 0
+  end
+end
+local entry_end = 3 + 2 * tonumber(ARGV[3])
+redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[2], '*',
+           unpack(ARGV, 4, entry_end))
+if #ARGV > entry_end then
+  redis.call('HSET', KEYS[2], unpack(ARGV, entry_end + 1, #ARGV))
+end
+return 1
+"""
+
+
 def _key(station_id: int, part: str) -> str:
     return f"radio:station:{station_id}:{part}"
 
 
 def _lease_value(lease: Lease, *, suspended: bool) -> str:
     return json.dumps(
-        {"token": lease.token, "user": lease.user_id, "suspended": suspended}
+        {
+            "token": lease.token,
+            "user": lease.user_id,
+            "kind": lease.kind,
+            "suspended": suspended,
+        }
     )
 
 
@@ -139,6 +176,7 @@ class RedisBus(StationBus):
         self._redis = aioredis.Redis.from_url(url, decode_responses=False)
         self._claim = self._redis.register_script(CLAIM_SCRIPT)
         self._update = self._redis.register_script(UPDATE_SCRIPT)
+        self._publish = self._redis.register_script(PUBLISH_SCRIPT)
         self._process_id = uuid.uuid4().hex
         self._readers: dict[int, asyncio.Task] = {}
 
@@ -234,11 +272,7 @@ class RedisBus(StationBus):
     async def claim(self, lease: Lease, *, ttl_s: float) -> Claim:
         answer = await self._claim(
             keys=[_key(lease.station_id, "lease")],
-            args=[
-                _lease_value(lease, suspended=False),
-                lease.user_id,
-                int(ttl_s * 1000),
-            ],
+            args=[_lease_value(lease, suspended=False), int(ttl_s * 1000)],
         )
         return {0: Claim.REFUSED, 1: Claim.GRANTED, 2: Claim.RESUMED}[int(answer)]
 
@@ -262,20 +296,19 @@ class RedisBus(StationBus):
         seq = await self._redis.hget(_key(station_id, "state"), "seq")
         return int(seq) if seq is not None else None
 
-    async def publish(self, station_id: int, item: AudioPacket | Event) -> None:
-        fields = (
+    async def publish(
+        self, station_id: int, item: AudioPacket | Event, *, lease: Lease | None = None
+    ) -> bool:
+        entry = _encode(item)
+        state = (
             {"seq": item.seq} if isinstance(item, AudioPacket) else _state_fields(item)
         )
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(
-                _key(station_id, "out"),
-                _encode(item),
-                minid=now_ms() - STREAM_KEEP_MS,
-                approximate=True,
-            )
-            if fields:
-                pipe.hset(_key(station_id, "state"), mapping=fields)
-            await pipe.execute()
+        args = [lease.token if lease else "", now_ms() - STREAM_KEEP_MS, len(entry)]
+        for pairs in (entry, state):
+            for name, value in pairs.items():
+                args += [name, value]
+        keys = [_key(station_id, part) for part in ("out", "state", "lease")]
+        return bool(await self._publish(keys=keys, args=args))
 
     async def state(self, station_id: int) -> dict:
         hub = self._hubs.get(station_id)
