@@ -1,4 +1,4 @@
-"""One long-lived ffmpeg process turning a live input stream into MP3.
+"""Long-lived ffmpeg processes: the MP3 encoder of a live input, and others.
 
 Feed the input with write() while another task drains the output with
 read(): ffmpeg blocks once its stdout pipe is full, and then stops reading
@@ -27,7 +27,9 @@ INPUT_FORMATS: dict[str, str] = {
     "audio/mpeg": "mp3",
     "audio/wav": "wav",
 }
-READ_CHUNK_BYTES = 16 * 1024  # most MP3 bytes one read() returns
+# Raw input for the encoder: 16-bit little-endian interleaved samples.
+PCM_FORMAT = "s16le"
+READ_CHUNK_BYTES = 16 * 1024  # most bytes one read() returns
 STDERR_TAIL_LINES = 20  # ffmpeg stderr lines kept for error messages
 CLOSE_TIMEOUT_SECS = 5.0  # time ffmpeg gets to flush and exit on aclose()
 STDERR_GRACE_SECS = 1.0  # time a dead ffmpeg gets to finish its last words
@@ -42,34 +44,15 @@ class TranscoderError(RuntimeError):
     """ffmpeg could not be started, or failed while transcoding."""
 
 
-class Transcoder:
-    """An ffmpeg subprocess encoding the bytes written to it as MP3.
+class FfmpegProcess:
+    """An ffmpeg subprocess with ``args``, its input and output piped.
 
-    Use as ``async with Transcoder(...) as transcoder:``, or call start() and
-    then aclose(), which always reaps the process.
+    Use as ``async with FfmpegProcess(...) as ffmpeg:``, or call start() and
+    then aclose() or kill(), which always reap the process.
     """
 
-    def __init__(
-        self,
-        *,
-        input_format: str | None,
-        bitrate_kbps: int,
-        sample_rate: int = OUTPUT_SAMPLE_RATE,
-        channels: int = OUTPUT_CHANNELS,
-        ffmpeg: str = "ffmpeg",
-    ) -> None:
-        # Small probe sizes and no input buffering make the first MP3 bytes
-        # come out as soon as ffmpeg has decoded the first input packets.
-        self._args = [ffmpeg, "-hide_banner", "-loglevel", "warning"]
-        self._args += ["-fflags", "+nobuffer", "-probesize", "32k"]
-        self._args += ["-analyzeduration", "0"]
-        if input_format is not None:
-            self._args += ["-f", input_format]
-        self._args += ["-i", "pipe:0", "-vn", "-ac", str(channels)]
-        self._args += ["-ar", str(sample_rate), "-c:a", "libmp3lame"]
-        self._args += ["-b:a", f"{bitrate_kbps}k", "-f", "mp3"]
-        self._args += ["-id3v2_version", "0", "-write_xing", "0"]
-        self._args += ["-flush_packets", "1", "pipe:1"]
+    def __init__(self, args: list[str]) -> None:
+        self._args = args
         self._proc: asyncio.subprocess.Process | None = None
         self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         self._stderr_task: asyncio.Task[None] | None = None
@@ -91,7 +74,7 @@ class Transcoder:
     async def start(self) -> None:
         """Start ffmpeg."""
         if self._proc is not None:
-            raise RuntimeError("This Transcoder was already started.")
+            raise RuntimeError("This ffmpeg process was already started.")
         try:
             # A session of its own keeps ffmpeg away from the terminal's
             # Ctrl-C: the server decides when it stops.
@@ -170,13 +153,16 @@ class Transcoder:
     async def kill(self) -> None:
         """Stop ffmpeg at once, discarding its output, and reap it."""
         proc = self._proc
-        if proc is None or proc.returncode is not None:
+        if proc is None:
             return
-        self._closing = True
-        await self._kill(proc)
+        # The process's transport lives until every pipe is closed.
+        proc.stdin.close()
+        if proc.returncode is None:
+            self._closing = True
+            await self._kill(proc)
         await self._stderr_task
 
-    async def __aenter__(self) -> Transcoder:
+    async def __aenter__(self) -> FfmpegProcess:
         await self.start()
         return self
 
@@ -190,7 +176,7 @@ class Transcoder:
 
     def _started(self) -> asyncio.subprocess.Process:
         if self._proc is None:
-            raise RuntimeError("Call Transcoder.start() first.")
+            raise RuntimeError("Call start() first.")
         return self._proc
 
     async def _kill(self, proc: asyncio.subprocess.Process) -> None:
@@ -219,3 +205,36 @@ class Transcoder:
             reason += f" (exit status {self.returncode})"
         tail = " | ".join(self._stderr_tail) or "nothing on stderr"
         return TranscoderError(f"{reason}: {tail}")
+
+
+class Transcoder(FfmpegProcess):
+    """ffmpeg encoding the bytes written to it as the station's MP3.
+
+    ``input_format`` is an ffmpeg demuxer, None to let ffmpeg guess, or
+    :data:`PCM_FORMAT` for raw samples at ``sample_rate`` and ``channels``.
+    """
+
+    def __init__(
+        self,
+        *,
+        input_format: str | None,
+        bitrate_kbps: int,
+        sample_rate: int = OUTPUT_SAMPLE_RATE,
+        channels: int = OUTPUT_CHANNELS,
+        ffmpeg: str = "ffmpeg",
+    ) -> None:
+        # Small probe sizes and no input buffering make the first MP3 bytes
+        # come out as soon as ffmpeg has decoded the first input packets.
+        args = [ffmpeg, "-hide_banner", "-loglevel", "warning"]
+        args += ["-fflags", "+nobuffer", "-probesize", "32k"]
+        args += ["-analyzeduration", "0"]
+        if input_format is not None:
+            args += ["-f", input_format]
+        if input_format == PCM_FORMAT:
+            args += ["-ar", str(sample_rate), "-ac", str(channels)]
+        args += ["-i", "pipe:0", "-vn", "-ac", str(channels)]
+        args += ["-ar", str(sample_rate), "-c:a", "libmp3lame"]
+        args += ["-b:a", f"{bitrate_kbps}k", "-f", "mp3"]
+        args += ["-id3v2_version", "0", "-write_xing", "0"]
+        args += ["-flush_packets", "1", "pipe:1"]
+        super().__init__(args)

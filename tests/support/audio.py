@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
+from array import array
 from pathlib import Path
 
 from stations.streaming.mp3 import parse_header
@@ -55,3 +57,67 @@ def frames_duration_ms(data: bytes) -> float:
         duration += header.duration_ms
     assert offset == len(data), "the data ends inside a frame"
     return duration
+
+
+def decoded_mono(mp3: bytes) -> array:
+    """``mp3`` decoded to 16-bit mono samples at SAMPLE_RATE."""
+    result = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-f", "mp3", "-i", "pipe:0",
+         "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"],
+        input=mp3, capture_output=True, check=True,
+    )  # fmt: skip
+    return array("h", result.stdout)
+
+
+def frequencies(samples: array, *, window_ms: int = 100) -> list[float]:
+    """The frequency of a pure tone in each window, from its zero crossings."""
+    size = SAMPLE_RATE * window_ms // 1000
+    found = []
+    for start in range(0, len(samples) - size + 1, size):
+        window = samples[start : start + size]
+        crossings = sum(1 for a, b in itertools.pairwise(window) if (a < 0) != (b < 0))
+        found.append(crossings / 2 / (window_ms / 1000))
+    return found
+
+
+def tone_order(samples: array, tones: list[int], *, window_ms: int = 100) -> list[int]:
+    """Which of ``tones`` play one after another (windows near none skipped)."""
+    order: list[int] = []
+    for frequency in frequencies(samples, window_ms=window_ms):
+        nearest = min(tones, key=lambda tone: abs(tone - frequency))
+        if abs(nearest - frequency) <= nearest * 0.03 and order[-1:] != [nearest]:
+            order.append(nearest)
+    return order
+
+
+def longest_silence_ms(samples: array, *, threshold: int = 8) -> float:
+    """The longest stretch of (near) digital silence in ``samples``."""
+    longest = run = 0
+    for sample in samples:
+        run = run + 1 if -threshold <= sample <= threshold else 0
+        longest = max(longest, run)
+    return longest * 1000 / SAMPLE_RATE
+
+
+def make_music_file(
+    path: Path,
+    *,
+    seconds: float,
+    codec: str = "libmp3lame",
+    volume: float = 1.0,
+    tags: dict[str, str] | None = None,
+) -> Path:
+    """Write a 440 Hz tone as a music file would hold it: any codec, tags.
+
+    The container follows ``path``'s extension. ``volume`` scales the
+    tone, whose loudness at 1.0 is about -22 LUFS.
+    """
+    command = [
+        "ffmpeg", "-nostdin", "-v", "error", "-y",
+        "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
+        "-af", f"volume={volume}", "-ac", "2", "-ar", "48000", "-c:a", codec,
+    ]  # fmt: skip
+    for key, value in (tags or {}).items():
+        command += ["-metadata", f"{key}={value}"]
+    subprocess.run([*command, str(path)], check=True)
+    return path

@@ -1,0 +1,261 @@
+"""The AutoDJ's playout with real ffmpeg and real audio, on the in-process bus."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import uuid
+from array import array
+
+import pytest
+
+from stations.streaming.bus import AUTODJ, LIVE, Claim, Lease, LocalBus
+from stations.streaming.hub import NOW_PLAYING, ON_AIR
+from stations.streaming.packets import AudioPacket, Event
+from stations.streaming.playout import (
+    FRAME_BYTES,
+    PCM_BYTES_PER_MS,
+    Playout,
+    Program,
+    QueuedTrack,
+    crossfade,
+)
+from tests.support.audio import (
+    decoded_mono,
+    longest_silence_ms,
+    make_tone,
+    tone_order,
+)
+
+STATION = 7
+TONES = [440, 660, 990]
+TRACK_SECONDS = 2.0
+CROSSFADE_MS = 500
+
+
+class RecordingBus(LocalBus):
+    """The in-process bus, keeping everything published on it."""
+
+    def __init__(self) -> None:
+        super().__init__(burst_seconds=2.5)
+        self.published: list[AudioPacket | Event] = []
+        self.arrived = asyncio.Event()
+
+    async def publish(self, station_id, item, *, lease=None) -> bool:
+        sent = await super().publish(station_id, item, lease=lease)
+        if sent:
+            self.published.append(item)
+            self.arrived.set()
+        return sent
+
+    def packets(self) -> list[AudioPacket]:
+        return [item for item in self.published if isinstance(item, AudioPacket)]
+
+    def events(self, kind: str) -> list[Event]:
+        return [
+            item
+            for item in self.published
+            if isinstance(item, Event) and item.type == kind
+        ]
+
+
+@pytest.fixture(scope="module")
+def tracks(tmp_path_factory) -> list[QueuedTrack]:
+    folder = tmp_path_factory.mktemp("library")
+    return [
+        QueuedTrack(
+            path=str(make_tone(folder / f"{tone}.mp3", seconds=2, frequency=tone)),
+            title=f"Tone {tone}",
+            artist="Test Signals" if tone != 660 else "",
+            duration_ms=int(TRACK_SECONDS * 1000),
+            gain_db=0.0,
+        )
+        for tone in TONES
+    ]
+
+
+def playlist(tracks: list[QueuedTrack], *, rounds: int = 1):
+    queue = list(tracks) * rounds
+
+    async def next_track() -> QueuedTrack | None:
+        return queue.pop(0) if queue else None
+
+    return next_track
+
+
+def autodj_lease() -> Lease:
+    return Lease(station_id=STATION, token=uuid.uuid4().hex, user_id=0, kind=AUTODJ)
+
+
+def tone(frequency: int, ms: int, amplitude: int = 8000) -> bytes:
+    """A stereo sine tone as PCM, made without ffmpeg."""
+    frames = int(44.1 * ms)
+    samples = array("h")
+    for index in range(frames):
+        value = int(amplitude * math.sin(2 * math.pi * frequency * index / 44100))
+        samples.extend((value, value))
+    return samples.tobytes()
+
+
+def test_crossfade_keeps_the_length_and_moves_from_one_track_to_the_next():
+    tail, head = tone(440, 1000), tone(660, 500)
+    mixed = crossfade(tail, head)
+    assert len(mixed) == len(tail)
+    # Before the overlap, the outgoing track is untouched.
+    assert mixed[: len(tail) - len(head)] == tail[: len(tail) - len(head)]
+    ending = array("h", mixed[-FRAME_BYTES * 32 :])
+    incoming = array("h", head[-FRAME_BYTES * 32 :])
+    assert max(abs(a - b) for a, b in zip(ending, incoming, strict=True)) < 300
+
+
+async def test_the_program_plays_every_track_in_order_crossfaded(tracks):
+    program = Program(playlist(tracks), crossfade_ms=CROSSFADE_MS)
+    pcm = bytearray()
+    first_heard: list[tuple[float, str]] = []
+    async for piece, track in program.pcm():
+        if track is not None:
+            first_heard.append((len(pcm) / PCM_BYTES_PER_MS, track.title))
+        pcm += piece
+
+    expected_ms = len(TONES) * TRACK_SECONDS * 1000 - 2 * CROSSFADE_MS
+    assert len(pcm) / PCM_BYTES_PER_MS == pytest.approx(expected_ms, rel=0.02)
+    assert [title for _, title in first_heard] == [f"Tone {t}" for t in TONES]
+    # Each next track begins where the crossfade into it begins.
+    assert first_heard[1][0] == pytest.approx(2000 - CROSSFADE_MS, abs=30)
+    assert first_heard[2][0] == pytest.approx(4000 - 2 * CROSSFADE_MS, abs=30)
+
+
+async def test_playout_streams_the_library_at_real_time_and_announces_each_track(
+    tracks,
+):
+    bus = RecordingBus()
+    lease = autodj_lease()
+    assert await bus.claim(lease, ttl_s=6) is Claim.GRANTED
+    playout = Playout(
+        bus=bus,
+        lease=lease,
+        next_track=playlist(tracks),
+        bitrate_kbps=128,
+        crossfade_ms=CROSSFADE_MS,
+    )
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.wait_for(playout.run(), timeout=30)
+    took_s = loop.time() - started
+
+    packets = bus.packets()
+    audio = b"".join(packet.frames for packet in packets)
+    samples = decoded_mono(audio)
+    heard_s = len(samples) / 44100
+    program_s = len(TONES) * TRACK_SECONDS - 2 * CROSSFADE_MS / 1000
+    assert heard_s == pytest.approx(program_s, rel=0.05)
+    # Paced at real time (the encoder is fed a little ahead).
+    assert took_s == pytest.approx(program_s, abs=0.6)
+    assert tone_order(samples, TONES) == TONES
+    # Past the encoder's own start-up, no stretch of digital silence.
+    assert longest_silence_ms(samples[4410:]) < 20
+
+    seqs = [packet.seq for packet in packets]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    on_air = bus.events(ON_AIR)
+    assert [(e.data["on_air"], e.data["source"]) for e in on_air] == [
+        (True, AUTODJ),
+        (False, None),
+    ]
+    announced = bus.events(NOW_PLAYING)
+    assert [(e.data["title"], e.data["artist"]) for e in announced] == [
+        ("Tone 440", "Test Signals"),
+        ("Tone 660", ""),
+        ("Tone 990", "Test Signals"),
+    ]
+    assert {e.data["source"] for e in announced} == {AUTODJ}
+    # Each title is announced with the seq of the packet where it is first
+    # heard: the packet after the announcement.
+    for event in announced:
+        following = bus.published[bus.published.index(event) + 1]
+        assert isinstance(following, AudioPacket)
+        assert event.data["seq"] == following.seq
+    ms_before = {
+        event.data["title"]: sum(
+            p.duration_ms for p in packets if p.seq < event.data["seq"]
+        )
+        for event in announced
+    }
+    assert ms_before["Tone 660"] == pytest.approx(2000 - CROSSFADE_MS, abs=150)
+    assert ms_before["Tone 990"] == pytest.approx(4000 - 2 * CROSSFADE_MS, abs=150)
+    # The library ran out: the lease was given back.
+    assert await bus.claim(autodj_lease(), ttl_s=6) is Claim.GRANTED
+
+
+async def test_a_live_dj_takes_the_station_and_the_playout_stops_at_once(tracks):
+    bus = RecordingBus()
+    lease = autodj_lease()
+    await bus.claim(lease, ttl_s=6)
+    playout = Playout(
+        bus=bus,
+        lease=lease,
+        next_track=playlist(tracks, rounds=10),
+        bitrate_kbps=128,
+        crossfade_ms=CROSSFADE_MS,
+    )
+    running = asyncio.get_running_loop().create_task(playout.run())
+    while not bus.packets():
+        bus.arrived.clear()
+        await bus.arrived.wait()
+
+    dj = Lease(station_id=STATION, token=uuid.uuid4().hex, user_id=42, kind=LIVE)
+    assert await bus.claim(dj, ttl_s=6) is Claim.GRANTED
+    published_before = len(bus.published)
+    await asyncio.wait_for(running, timeout=1.0)
+
+    assert len(bus.published) == published_before
+    # The playout does not take the station off air: the DJ has it now.
+    assert [e.data["on_air"] for e in bus.events(ON_AIR)] == [True]
+    assert await bus.renew(dj, ttl_s=6)
+
+
+async def test_the_autodj_never_takes_a_live_dj_s_station_but_fills_a_dropped_one():
+    bus = LocalBus(burst_seconds=2.5)
+    dj = Lease(station_id=STATION, token=uuid.uuid4().hex, user_id=42, kind=LIVE)
+    await bus.claim(dj, ttl_s=6)
+    assert await bus.claim(autodj_lease(), ttl_s=6) is Claim.REFUSED
+    await bus.suspend(dj, grace_s=5)
+    autodj = autodj_lease()
+    assert await bus.claim(autodj, ttl_s=6) is Claim.GRANTED
+    # The DJ coming back takes the station back from the AutoDJ.
+    again = Lease(station_id=STATION, token=uuid.uuid4().hex, user_id=42, kind=LIVE)
+    assert await bus.claim(again, ttl_s=6) is Claim.GRANTED
+    assert not await bus.renew(autodj, ttl_s=6)
+
+
+async def test_unplayable_tracks_are_skipped_and_no_ffmpeg_is_left(tmp_path, tracks):
+    broken = tmp_path / "broken.mp3"
+    broken.write_text("not audio at all")
+    bad = QueuedTrack(
+        path=str(broken), title="Broken", artist="", duration_ms=2000, gain_db=0
+    )
+    program = Program(playlist([bad, tracks[0]]), crossfade_ms=CROSSFADE_MS)
+    heard = [(len(pcm), track) async for pcm, track in program.pcm()]
+    # The broken track is never heard, so never announced; the next one is.
+    assert [track.title for _, track in heard if track] == ["Tone 440"]
+    heard_ms = sum(size for size, _ in heard) / PCM_BYTES_PER_MS
+    assert heard_ms == pytest.approx(TRACK_SECONDS * 1000, rel=0.02)
+    assert ffmpeg_children() == []
+
+
+def ffmpeg_children() -> list[int]:
+    children = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/comm") as comm:
+                name = comm.read().strip()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and name == "ffmpeg":
+            children.append(int(pid))
+    return children
