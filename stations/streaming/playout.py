@@ -235,6 +235,7 @@ class Playout:
         self._marks: deque[_Mark] = deque()
         self._next_seq = 0
         self._emitted_ms = 0.0
+        self._on_air = False
         self._lost = False
 
     async def run(self) -> None:
@@ -243,10 +244,6 @@ class Playout:
         The caller has claimed the lease. Unless another producer took it,
         the station goes off air and the lease is released at the end.
         """
-        station_id = self._lease.station_id
-        self._next_seq = ((await self._bus.last_seq(station_id)) or 0) + 1
-        if not await self._publish(on_air_event(on_air=True, source=AUTODJ)):
-            return
         await self._encoder.start()
         keeper = asyncio.get_running_loop().create_task(self._keep())
         try:
@@ -256,9 +253,15 @@ class Playout:
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
             await self._encoder.aclose(flush=not self._lost)
-            if not self._lost:
+            if self._on_air and not self._lost:
                 await self._publish(on_air_event(on_air=False, source=None))
+            if not self._lost:
                 await self._bus.release(self._lease)
+
+    async def _go_on_air(self) -> None:
+        station_id = self._lease.station_id
+        self._next_seq = ((await self._bus.last_seq(station_id)) or 0) + 1
+        self._on_air = await self._publish(on_air_event(on_air=True, source=AUTODJ))
 
     async def _play(self) -> None:
         """Feed the program to the encoder at real-time pace."""
@@ -267,6 +270,8 @@ class Playout:
         written_ms = 0.0
         async with contextlib.aclosing(self._program.pcm()) as program:
             async for pcm, first_heard in program:
+                if not self._on_air:
+                    await self._go_on_air()
                 if first_heard is not None:
                     self._marks.append(_Mark(at_ms=written_ms, track=first_heard))
                 for start in range(0, len(pcm), CHUNK_BYTES):

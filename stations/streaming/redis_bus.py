@@ -36,8 +36,11 @@ STREAM_KEEP_MS = 10_000
 # Entries read back to build the first burst of a process.
 BURST_SCAN_ENTRIES = 512
 # A blocking read returns this often even when nothing comes, to notice
-# a dead connection.
+# a dead connection ...
 READ_BLOCK_MS = 5_000
+# ... and must return before the client gives up on the socket (redis-py 8
+# gives up after 5 s by default).
+SOCKET_TIMEOUT_S = READ_BLOCK_MS / 1000 + 5
 READ_BATCH_ENTRIES = 64
 # A process's listener count is believed for this long after its last write.
 COUNT_TTL_MS = 5_000
@@ -173,7 +176,9 @@ class RedisBus(StationBus):
 
     def __init__(self, url: str, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._redis = aioredis.Redis.from_url(url, decode_responses=False)
+        self._redis = aioredis.Redis.from_url(
+            url, decode_responses=False, socket_timeout=SOCKET_TIMEOUT_S
+        )
         self._claim = self._redis.register_script(CLAIM_SCRIPT)
         self._update = self._redis.register_script(UPDATE_SCRIPT)
         self._publish = self._redis.register_script(PUBLISH_SCRIPT)

@@ -259,3 +259,19 @@ def ffmpeg_children() -> list[int]:
         if int(fields[1]) == os.getpid() and name == "ffmpeg":
             children.append(int(pid))
     return children
+
+
+async def test_an_empty_library_stays_off_air_and_gives_the_station_back():
+    bus = RecordingBus()
+    lease = autodj_lease()
+    await bus.claim(lease, ttl_s=6)
+    playout = Playout(
+        bus=bus,
+        lease=lease,
+        next_track=playlist([]),
+        bitrate_kbps=128,
+        crossfade_ms=CROSSFADE_MS,
+    )
+    await asyncio.wait_for(playout.run(), timeout=5)
+    assert bus.published == []
+    assert await bus.claim(autodj_lease(), ttl_s=6) is Claim.GRANTED
