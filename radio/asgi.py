@@ -2,6 +2,8 @@
 
 import gc
 import os
+import sys
+from collections.abc import Callable
 
 from django.core.asgi import get_asgi_application
 
@@ -12,6 +14,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
+from django.conf import settings
 from django.urls import re_path
 
 from radio.middleware import ServerSendMiddleware
@@ -27,6 +30,24 @@ application = ServerSendMiddleware(
         }
     )
 )
+
+
+def when_serving(start: Callable[[], object]) -> None:
+    """Call ``start`` in the server's event loop once daphne serves.
+
+    Daphne does not speak ASGI lifespan. It installs Twisted's asyncio
+    reactor before it imports this module, and that reactor runs the loop;
+    elsewhere (tests driving ``application`` directly) nothing is started.
+    """
+    reactor = sys.modules.get("twisted.internet.reactor")
+    if reactor is not None:
+        reactor.callLater(0, start)
+
+
+if settings.RADIO_AUTODJ:
+    from stations import autodj
+
+    when_serving(autodj.start)
 
 # A worker keeps many long-lived objects per listener. With Python's default
 # thresholds full collections come every few seconds and pause the worker

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "channels",
     "stations",
     "listeners",
+    "library",
 ]
 
 MIDDLEWARE = [
@@ -69,23 +70,23 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", "")
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "db.sqlite3",
-            "OPTIONS": {
-                # daphne runs ORM calls in threads; WAL lets readers and
-                # the one writer work side by side instead of failing.
-                "init_command": "PRAGMA journal_mode=WAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
-        }
-    }
+DATABASES = {
+    "default": (
+        dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+        if DATABASE_URL
+        else {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+    )
+}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # daphne runs ORM calls in threads; WAL lets readers and
+            # the one writer work side by side instead of failing.
+            "init_command": "PRAGMA journal_mode=WAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
     # A file beside the database (not in memory): live tests' daphne
     # processes open it too. Named after it, so runs on other files never meet.
     _database = Path(DATABASES["default"]["NAME"])
@@ -171,6 +172,15 @@ RADIO_LISTENER_COUNT_INTERVAL_SECONDS = env_float(
     "RADIO_LISTENER_COUNT_INTERVAL_SECONDS", 1.0
 )
 RADIO_FFMPEG = env_str("RADIO_FFMPEG", "ffmpeg")
+
+# --- AutoDJ library ----------------------------------------------------------
+# Each server process plays the stations' libraries while no DJ is live
+# (one process per station at a time); 0 turns the AutoDJ off.
+RADIO_AUTODJ = env_bool("RADIO_AUTODJ", True)
+# Longest track the library takes, in seconds (3 hours).
+RADIO_MAX_TRACK_SECONDS = env_int("RADIO_MAX_TRACK_SECONDS", 3 * 60 * 60)
+# Largest audio file the library takes, in megabytes (MiB).
+RADIO_MAX_UPLOAD_MB = env_int("RADIO_MAX_UPLOAD_MB", 300)
 
 # --- Chat ------------------------------------------------------------------
 # Chat messages a user may send at once (a token bucket's size) ...

@@ -4,6 +4,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+# The longest crossfade between AutoDJ tracks, in milliseconds.
+CROSSFADE_MAX_MS = 10_000
+
 
 class Station(models.Model):
     """A room with one stream of audio that all its listeners hear."""
@@ -32,6 +35,20 @@ class Station(models.Model):
         related_name="dj_stations",
         blank=True,
         help_text=_("Users who may broadcast on this station."),
+    )
+    crossfade_ms = models.PositiveIntegerField(
+        _("crossfade"),
+        default=2000,
+        help_text=_("How long the AutoDJ fades one track into the next, in ms."),
+        validators=[MinValueValidator(0), MaxValueValidator(CROSSFADE_MAX_MS)],
+    )
+    shuffle = models.BooleanField(
+        _("shuffle"),
+        default=False,
+        help_text=_(
+            "Play the AutoDJ library in random order, every track once before "
+            "any repeats, instead of in playlist order."
+        ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -112,6 +113,66 @@ async def send_chunks(socket, chunks: list[bytes], *, chunk_ms: int) -> None:
         delay = started + (index + 1) * chunk_ms / 1000 - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+@dataclass
+class Timeline:
+    """Everything a listener received, in order, with arrival times (ms)."""
+
+    items: list[tuple[int, object]] = field(default_factory=list)
+
+    def audio(self) -> list[tuple[int, int, bytes]]:
+        """(arrival, seq, frames) of each audio message."""
+        return [
+            (arrived, *item) for arrived, item in self.items if isinstance(item, tuple)
+        ]
+
+    def messages(self, kind: str) -> list[tuple[int, dict]]:
+        return [
+            (arrived, item)
+            for arrived, item in self.items
+            if isinstance(item, dict) and item["type"] == kind
+        ]
+
+    def between(self, start: int, end: int) -> list[tuple[int, int, bytes]]:
+        """Audio messages after item ``start`` and before item ``end``."""
+        return [
+            (arrived, *item)
+            for arrived, item in self.items[start + 1 : end]
+            if isinstance(item, tuple)
+        ]
+
+    def index(self, kind: str, *, after: int = -1, **fields) -> int:
+        """Position of the first message of ``kind`` with ``fields``."""
+        for position, (_, item) in enumerate(self.items):
+            if (
+                position > after
+                and isinstance(item, dict)
+                and item["type"] == kind
+                and all(item.get(k) == v for k, v in fields.items())
+            ):
+                return position
+        raise AssertionError(f"no {kind} {fields} in {len(self.items)} items")
+
+
+async def record(socket, timeline: Timeline, *, seconds: float) -> Timeline:
+    """Read ``socket`` into ``timeline`` for ``seconds``; fail if it closes."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            async for message in socket:
+                arrived = now_ms()
+                if isinstance(message, bytes):
+                    seq, _ = parse_header(message)
+                    timeline.items.append((arrived, (seq, message[HEADER_BYTES:])))
+                else:
+                    timeline.items.append((arrived, json.loads(message)))
+            raise AssertionError("the socket closed while recording")
+    return timeline
+
+
+def gap_ms(before: list[tuple[int, int, bytes]], after) -> int:
+    """Time between the last audio of ``before`` and the first of ``after``."""
+    return after[0][0] - before[-1][0]
 
 
 def latency_ms(ingest_ms: int) -> int:

@@ -1,0 +1,54 @@
+"""Reading stations' libraries, for views and the AutoDJ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from stations.models import Station
+
+from .models import Track
+
+
+def station_ids_with_tracks() -> list[int]:
+    """The stations whose library has at least one track."""
+    return list(
+        Track.objects.order_by("station_id")
+        .values_list("station_id", flat=True)
+        .distinct()
+    )
+
+
+def station_get(slug: str) -> Station | None:
+    return Station.objects.filter(slug=slug).first()
+
+
+def station_has_dj(station: Station, user: AbstractBaseUser | AnonymousUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    return station.djs.filter(pk=user.pk).exists()
+
+
+def station_track(station: Station, track_id: int) -> Track | None:
+    return Track.objects.filter(station=station, pk=track_id).first()
+
+
+def track_as_dict(track: Track) -> dict[str, Any]:
+    return {
+        "id": track.pk,
+        "title": track.title,
+        "artist": track.artist,
+        "duration_ms": track.duration_ms,
+        "position": track.position,
+    }
+
+
+def library_document(station: Station) -> dict[str, Any]:
+    """The station's library as the DJ console shows it, in playlist order."""
+    tracks = Track.objects.filter(station=station).order_by("position", "id")
+    return {
+        "tracks": [track_as_dict(track) for track in tracks],
+        "shuffle": station.shuffle,
+        "crossfade_ms": station.crossfade_ms,
+    }

@@ -1,0 +1,114 @@
+"""Reading and measuring audio files with ffprobe and ffmpeg."""
+
+from __future__ import annotations
+
+import pytest
+
+from library.analysis import (
+    MAX_GAIN_DB,
+    MIN_GAIN_DB,
+    TARGET_LOUDNESS_LUFS,
+    FileTooBig,
+    UnusableAudio,
+    analyse,
+    check_size,
+    gain_db,
+    title_from_filename,
+)
+from tests.support.audio import make_music_file
+
+from .conftest import SECONDS, TAGS
+
+LIMIT = 10800
+
+
+@pytest.mark.parametrize("kind", ["mp3", "wav", "ogg", "opus", "flac", "m4a"])
+def test_common_formats_are_read_and_measured(music, kind):
+    """Each format gives the real duration and a plausible loudness."""
+    info = analyse(music[kind], name=music[kind].name, max_seconds=LIMIT)
+    assert info.duration_ms == pytest.approx(SECONDS * 1000, rel=0.03)
+    # A sine at ffmpeg's default amplitude (1/8) measures about -22 LUFS.
+    assert -25 < info.loudness_lufs < -19
+
+
+def test_tags_give_title_and_artist(music):
+    """Title and artist come from the file's ID3 tags."""
+    info = analyse(music["mp3"], name="anything.mp3", max_seconds=LIMIT)
+    assert (info.title, info.artist) == (TAGS["title"], TAGS["artist"])
+
+
+@pytest.mark.parametrize("kind", ["wav", "ogg", "opus", "flac", "m4a"])
+def test_untagged_files_are_titled_from_their_name(music, kind):
+    """Without tags, the title comes from the file name and the artist is blank."""
+    info = analyse(music[kind], name="My_Song-final.wav", max_seconds=LIMIT)
+    assert (info.title, info.artist) == ("My Song-final", "")
+
+
+def test_louder_audio_measures_louder(music, quiet_mp3):
+    """A tone at a quarter of the amplitude measures about 12 LU lower."""
+    loud = analyse(music["mp3"], name="loud.mp3", max_seconds=LIMIT)
+    quiet = analyse(quiet_mp3, name="quiet.mp3", max_seconds=LIMIT)
+    assert loud.loudness_lufs - quiet.loudness_lufs == pytest.approx(12, abs=1)
+
+
+@pytest.mark.parametrize("kind", ["text", "empty", "truncated"])
+def test_files_that_are_not_audio_are_refused(unusable, kind):
+    """Text, nothing, or a few hundred bytes of an MP3: refused, named."""
+    with pytest.raises(UnusableAudio, match=unusable[kind].name):
+        analyse(unusable[kind], name=unusable[kind].name, max_seconds=LIMIT)
+
+
+def test_damaged_audio_is_refused(music, tmp_path):
+    """Garbage in the middle of an MP3 makes ffmpeg report decoding errors."""
+    data = bytearray(music["mp3"].read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 5000] = bytes(range(256)) * 19 + bytes(136)
+    damaged = tmp_path / "damaged.mp3"
+    damaged.write_bytes(data)
+    with pytest.raises(UnusableAudio, match=r"damaged\.mp3 is damaged"):
+        analyse(damaged, name="damaged.mp3", max_seconds=LIMIT)
+
+
+def test_silence_is_refused(tmp_path):
+    """A file with nothing to hear would be dead air."""
+    silent = make_music_file(
+        tmp_path / "silent.flac", seconds=2, codec="flac", volume=0
+    )
+    with pytest.raises(UnusableAudio, match=r"silent\.flac is silent"):
+        analyse(silent, name="silent.flac", max_seconds=LIMIT)
+
+
+def test_too_long_is_refused(music):
+    """A file longer than the limit is refused, with both lengths."""
+    with pytest.raises(UnusableAudio, match=r"lasts 0:00:04; .* at most 0:00:02"):
+        analyse(music["flac"], name="long.flac", max_seconds=2)
+
+
+def test_size_limits():
+    """Empty files and files over the limit are refused; others pass."""
+    with pytest.raises(UnusableAudio, match=r"a\.mp3 is empty"):
+        check_size(0, name="a.mp3", max_bytes=1024)
+    with pytest.raises(FileTooBig, match="at most 1 MB"):
+        check_size(2 * 1024 * 1024, name="a.mp3", max_bytes=1024 * 1024)
+    check_size(1024, name="a.mp3", max_bytes=1024)
+
+
+def test_gain_brings_tracks_to_the_target_within_bounds():
+    """The gain is the distance to the target, clamped to the bounds."""
+    assert gain_db(-22.0) == pytest.approx(TARGET_LOUDNESS_LUFS + 22.0)
+    assert gain_db(TARGET_LOUDNESS_LUFS) == 0
+    assert gain_db(-60.0) == MAX_GAIN_DB
+    assert gain_db(10.0) == MIN_GAIN_DB
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("My_Song-final.mp3", "My Song-final"),
+        ("  spaced __ out .flac", "spaced out"),
+        ("no-extension", "no-extension"),
+        ("___.mp3", "Untitled"),
+    ],
+)
+def test_title_from_filename(name, title):
+    assert title_from_filename(name) == title
