@@ -56,7 +56,8 @@ from tests.support.servers import Deployment, Worker  # noqa: E402
 RESULTS = PROJECT / "bench" / "results"
 DJ = ("benchdj", "bench-dj-password-1")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+KINDS = ("rss", "pss", "uss")
+MIB = 1024 * 1024
 
 
 def descendants(pid: int) -> list[int]:
@@ -81,8 +82,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def rss_bytes(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_BYTES
+def memory_bytes(pid: int) -> dict[str, int]:
+    """Resident (RSS), proportional (PSS) and private (USS) memory of ``pid``.
+
+    ffmpeg's RSS is mostly shared library pages; USS is what it alone holds.
+    """
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0]) * 1024
+    return {
+        "rss": fields["Rss"],
+        "pss": fields["Pss"],
+        "uss": fields["Private_Clean"] + fields["Private_Dirty"],
+    }
 
 
 def command(pid: int) -> str:
@@ -155,16 +168,19 @@ def measure_cpu(args, folder: Path) -> dict:
     }
 
 
-def sample_rss(worker: Worker, seconds: float) -> dict:
-    peak_total = peak_worker = 0
+def peak_memory(worker: Worker, seconds: float) -> dict[str, dict[str, int]]:
+    """The most memory the worker, and it with its ffmpeg processes, held."""
+    peak = {"worker": dict.fromkeys(KINDS, 0), "total": dict.fromkeys(KINDS, 0)}
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        pids = descendants(worker.process.pid)
-        sizes = {pid: rss_bytes(pid) for pid in pids}
-        peak_total = max(peak_total, sum(sizes.values()))
-        peak_worker = max(peak_worker, sizes[worker.process.pid])
+        sizes = {pid: memory_bytes(pid) for pid in descendants(worker.process.pid)}
+        for kind in KINDS:
+            total = sum(size[kind] for size in sizes.values())
+            peak["total"][kind] = max(peak["total"][kind], total)
+            own = sizes[worker.process.pid][kind]
+            peak["worker"][kind] = max(peak["worker"][kind], own)
         time.sleep(0.5)
-    return {"worker": peak_worker, "worker_and_ffmpeg": peak_total}
+    return peak
 
 
 def measure_memory(args, folder: Path) -> dict:
@@ -181,27 +197,29 @@ def measure_memory(args, folder: Path) -> dict:
         idle = deployment.start_worker("--websocket_timeout", "-1", RADIO_AUTODJ="0")
         status(idle, "auto0")
         time.sleep(args.warmup)
-        idle_rss = sample_rss(idle, 5)
+        idle_memory = peak_memory(idle, 5)["worker"]
         idle.stop()
         worker = deployment.start_worker("--websocket_timeout", "-1")
         wait_until_playing(worker, ["auto0"])
-        playing_rss = sample_rss(worker, args.duration)
+        playing = peak_memory(worker, args.duration)
     finally:
         deployment.stop()
-    mib = 1024 * 1024
     return {
         "track_minutes": args.track_minutes,
-        "track_mib": round(track.stat().st_size / mib, 1),
+        "track_mib": round(track.stat().st_size / MIB, 1),
         "make_track_s": round(made_s, 1),
         "addtrack_s": round(added_s, 1),
-        "idle_worker_mib": round(idle_rss["worker"] / mib, 1),
-        "playing_worker_mib": round(playing_rss["worker"] / mib, 1),
-        "playing_worker_and_ffmpeg_mib": round(
-            playing_rss["worker_and_ffmpeg"] / mib, 1
-        ),
-        "above_idle_mib": round(
-            (playing_rss["worker_and_ffmpeg"] - idle_rss["worker"]) / mib, 1
-        ),
+        **{
+            f"{kind}_mib": {
+                "idle_worker": round(idle_memory[kind] / MIB, 1),
+                "playing_worker": round(playing["worker"][kind] / MIB, 1),
+                "playing_worker_and_ffmpeg": round(playing["total"][kind] / MIB, 1),
+                "above_idle": round(
+                    (playing["total"][kind] - idle_memory[kind]) / MIB, 1
+                ),
+            }
+            for kind in KINDS
+        },
     }
 
 

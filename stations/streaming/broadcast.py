@@ -14,10 +14,9 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from .bus import LEASE_TTL_S, LIVE, Claim, Lease, StationBus
-from .hub import NOW_PLAYING, on_air_event
+from .hub import now_playing_event, on_air_event
 from .ingest import Ingest, open_ingest
 from .packets import AudioPacket, Event
 
@@ -95,17 +94,11 @@ class Broadcast:
         await self._ingest.feed(data)
 
     async def set_now_playing(self, *, title: str, artist: str) -> None:
-        event = Event.build(
-            {
-                "type": NOW_PLAYING,
-                "title": title,
-                "artist": artist,
-                "source": LIVE,
-                "started_at": datetime.now(UTC).isoformat(),
-                "seq": self._next_seq,
-            }
+        await self._publish(
+            now_playing_event(
+                title=title, artist=artist, source=LIVE, seq=self._next_seq
+            )
         )
-        await self._publish(event)
 
     async def _publish_audio(
         self, frames: bytes, duration_ms: float, ingest_ms: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from .burst import BurstBuffer
@@ -31,6 +32,20 @@ LISTENERS = "listeners"
 
 def on_air_event(*, on_air: bool, source: str | None) -> Event:
     return Event.build({"type": ON_AIR, "on_air": on_air, "source": source})
+
+
+def now_playing_event(*, title: str, artist: str, source: str, seq: int) -> Event:
+    """What is playing from the audio packet ``seq`` on."""
+    return Event.build(
+        {
+            "type": NOW_PLAYING,
+            "title": title,
+            "artist": artist,
+            "source": source,
+            "started_at": datetime.now(UTC).isoformat(),
+            "seq": seq,
+        }
+    )
 
 
 @dataclass

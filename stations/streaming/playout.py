@@ -18,12 +18,11 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pydub.utils import audioop
 
 from .bus import AUTODJ, LEASE_TTL_S, Lease, StationBus
-from .hub import NOW_PLAYING, on_air_event
+from .hub import now_playing_event, on_air_event
 from .ingest import Transcoding
 from .packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE, AudioPacket, Event
 from .transcoder import PCM_FORMAT, FfmpegProcess, Transcoder, TranscoderError
@@ -289,7 +288,15 @@ class Playout:
     async def _emit(self, frames: bytes, duration_ms: float, ingest_ms: int) -> None:
         """Publish the encoder's output, and each track where it is first heard."""
         while self._marks and self._marks[0].at_ms < self._emitted_ms + duration_ms:
-            await self._publish(self._now_playing(self._marks.popleft().track))
+            track = self._marks.popleft().track
+            await self._publish(
+                now_playing_event(
+                    title=track.title,
+                    artist=track.artist,
+                    source=AUTODJ,
+                    seq=self._next_seq,
+                )
+            )
         packet = AudioPacket.build(
             seq=self._next_seq,
             ingest_ms=ingest_ms,
@@ -299,18 +306,6 @@ class Playout:
         self._next_seq += 1
         self._emitted_ms += duration_ms
         await self._publish(packet)
-
-    def _now_playing(self, track: QueuedTrack) -> Event:
-        return Event.build(
-            {
-                "type": NOW_PLAYING,
-                "title": track.title,
-                "artist": track.artist,
-                "source": AUTODJ,
-                "started_at": datetime.now(UTC).isoformat(),
-                "seq": self._next_seq,
-            }
-        )
 
     async def _publish(self, item: AudioPacket | Event) -> bool:
         if self._lost:

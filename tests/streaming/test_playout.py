@@ -88,6 +88,16 @@ def autodj_lease() -> Lease:
     return Lease(station_id=STATION, token=uuid.uuid4().hex, user_id=0, kind=AUTODJ)
 
 
+def autodj_playout(bus, lease: Lease, next_track) -> Playout:
+    return Playout(
+        bus=bus,
+        lease=lease,
+        next_track=next_track,
+        bitrate_kbps=128,
+        crossfade_ms=CROSSFADE_MS,
+    )
+
+
 def tone(frequency: int, ms: int, amplitude: int = 8000) -> bytes:
     """A stereo sine tone as PCM, made without ffmpeg."""
     frames = int(44.1 * ms)
@@ -132,13 +142,7 @@ async def test_playout_streams_the_library_at_real_time_and_announces_each_track
     bus = RecordingBus()
     lease = autodj_lease()
     assert await bus.claim(lease, ttl_s=6) is Claim.GRANTED
-    playout = Playout(
-        bus=bus,
-        lease=lease,
-        next_track=playlist(tracks),
-        bitrate_kbps=128,
-        crossfade_ms=CROSSFADE_MS,
-    )
+    playout = autodj_playout(bus, lease, playlist(tracks))
     loop = asyncio.get_running_loop()
     started = loop.time()
     await asyncio.wait_for(playout.run(), timeout=30)
@@ -192,13 +196,7 @@ async def test_a_live_dj_takes_the_station_and_the_playout_stops_at_once(tracks)
     bus = RecordingBus()
     lease = autodj_lease()
     await bus.claim(lease, ttl_s=6)
-    playout = Playout(
-        bus=bus,
-        lease=lease,
-        next_track=playlist(tracks, rounds=10),
-        bitrate_kbps=128,
-        crossfade_ms=CROSSFADE_MS,
-    )
+    playout = autodj_playout(bus, lease, playlist(tracks, rounds=10))
     running = asyncio.get_running_loop().create_task(playout.run())
     while not bus.packets():
         bus.arrived.clear()
@@ -265,13 +263,7 @@ async def test_an_empty_library_stays_off_air_and_gives_the_station_back():
     bus = RecordingBus()
     lease = autodj_lease()
     await bus.claim(lease, ttl_s=6)
-    playout = Playout(
-        bus=bus,
-        lease=lease,
-        next_track=playlist([]),
-        bitrate_kbps=128,
-        crossfade_ms=CROSSFADE_MS,
-    )
+    playout = autodj_playout(bus, lease, playlist([]))
     await asyncio.wait_for(playout.run(), timeout=5)
     assert bus.published == []
     assert await bus.claim(autodj_lease(), ttl_s=6) is Claim.GRANTED
