@@ -125,7 +125,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic gathers the files that WhiteNoise serves when DEBUG is off.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # Serve static files straight from the apps while developing.
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "media/"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -11,9 +12,45 @@ from .chat import CHAT_HISTORY_MESSAGES, chat_message_as_dict
 from .models import ChatMessage, Station, StationMute
 from .streaming.packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE
 
+if TYPE_CHECKING:
+    from .streaming.bus import StationBus
+
 
 async def astation_get(slug: str) -> Station | None:
     return await Station.objects.filter(slug=slug).afirst()
+
+
+async def astation_directory(bus: StationBus) -> list[dict[str, Any]]:
+    """Every station with its state on ``bus``, as ``stations.json`` lists them.
+
+    On-air stations come first, then the most listened to, then by name.
+    Each entry has the fields of ``status.json`` plus ``description`` and
+    ``url`` (the listener page).
+    """
+    stations = [station async for station in Station.objects.all()]
+    states = await asyncio.gather(*(bus.state(station.pk) for station in stations))
+    counts = await asyncio.gather(
+        *(bus.listener_count(station.pk) for station in stations)
+    )
+    entries = [
+        {
+            "slug": station.slug,
+            "name": station.name,
+            "description": station.description,
+            "url": station.get_absolute_url(),
+            **state,
+            "listeners": count,
+        }
+        for station, state, count in zip(stations, states, counts, strict=True)
+    ]
+    entries.sort(
+        key=lambda entry: (
+            not entry["on_air"],
+            -entry["listeners"],
+            entry["name"].casefold(),
+        )
+    )
+    return entries
 
 
 async def astation_has_dj(

@@ -7,11 +7,12 @@ from django.shortcuts import get_object_or_404, render
 
 from .models import Station
 from .runtime import get_bus
-from .selectors import astation_get
+from .selectors import astation_directory, astation_get
 
 
 def directory(request: HttpRequest) -> HttpResponse:
-    """The station directory.
+    """The station directory; its script fills in and updates each station's
+    state from ``stations.json``.
 
     Template: ``stations/directory.html``; context: ``stations``.
     """
@@ -58,3 +59,11 @@ async def status(request: HttpRequest, slug: str) -> JsonResponse:
             "listeners": await bus.listener_count(station.pk),
         }
     )
+
+
+async def directory_status(request: HttpRequest) -> JsonResponse:
+    """``stations.json``: every station's state, on-air stations first.
+
+    Async for the same reason as ``status``; the directory page polls it.
+    """
+    return JsonResponse({"stations": await astation_directory(get_bus())})

@@ -84,18 +84,38 @@ class Worker:
 
     process: subprocess.Popen
     port: int
+    # What the process was started with, so that it can be started again.
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    extra_args: tuple[str, ...] = ()
 
     @classmethod
-    def start(cls, env: dict[str, str], *extra_args: str) -> Worker:
-        port = free_port()
+    def start(
+        cls, env: dict[str, str], *extra_args: str, port: int | None = None
+    ) -> Worker:
+        port = port or free_port()
         process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
              *extra_args, "radio.asgi:application"],
             cwd=PROJECT, env=env,
         )  # fmt: skip
-        worker = cls(process, port)
+        worker = cls(process, port, env, extra_args)
         worker._wait_until_listening()
         return worker
+
+    def restart(self) -> None:
+        """Stop the process and start a new one on the same port.
+
+        Clients see the server go away and come back at the same address,
+        as in a deploy; the new process starts with empty station state.
+        """
+        self.stop()
+        self.start_again()
+
+    def start_again(self) -> None:
+        """Start a stopped worker again, on the same port."""
+        assert self.process.poll() is not None, "the worker is still running"
+        started = Worker.start(self.env, *self.extra_args, port=self.port)
+        self.process = started.process
 
     def _wait_until_listening(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S

@@ -1,0 +1,55 @@
+/**
+ * Small DOM helpers shared by the pages. Text always goes in through
+ * textContent, never innerHTML: user text is shown as typed.
+ *
+ *   el("li", { class: "x", "aria-label": "y", dataset: { id: 1 } }, "text", child)
+ *   timeOfDay("2026-11-25T15:10:33.939505+00:00")  // "15:10", local time
+ *   onReady(fn)                                     // after DOMContentLoaded
+ */
+
+/** A new element with attributes and children (strings become text). */
+export function el(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "dataset") Object.assign(element.dataset, value);
+    else if (name === "class") element.className = value;
+    else if (name.startsWith("on") && typeof value === "function") {
+      element.addEventListener(name.slice(2), value);
+    } else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+/** "HH:MM" in the reader's time zone, from an ISO 8601 time. */
+export function timeOfDay(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "" : clock.format(date);
+}
+
+export function onReady(fn) {
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", fn, { once: true });
+  } else {
+    fn();
+  }
+}
+
+/** JSON passed by Django's json_script, or `fallback`. */
+export function jsonScript(id, fallback = null) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : fallback;
+}
+
+/** Keeps a scrolled list at its bottom if the reader had not scrolled up. */
+export function stickToBottom(list, change) {
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  change();
+  if (atBottom) list.scrollTop = list.scrollHeight;
+}

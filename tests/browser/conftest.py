@@ -1,0 +1,233 @@
+"""Real headless Chromium against a real daphne: fixtures for tests/browser.
+
+The fixture names below are stable; the listener, directory and studio tests
+all use them. Playwright's sync API runs in the test's own thread, so browser
+tests are plain ``def`` functions (no asyncio loop may be running).
+
+Fixtures
+--------
+``deployment`` (module)
+    A :class:`~tests.support.servers.Deployment`: a temporary SQLite database
+    with the users ``DJ``, ``LISTENER`` and ``FAN`` and the stations
+    ``STATION`` (DJs: ``DJ``) and ``QUIET_STATION`` (no DJ, so never on air;
+    a long description), and static files collected into a temporary
+    ``STATIC_ROOT``.
+``radio_server`` (module)
+    One daphne :class:`~tests.support.servers.Worker` of ``deployment``:
+    ``.http_url``, ``.ws_url``, ``.port``, ``.restart()`` (same port).
+``browser`` (session)
+    Playwright's ``Browser``: Debian's ``/usr/bin/chromium``, new headless
+    mode, fake media devices and no autoplay gate (``CHROMIUM_ARGS``).
+``new_page`` (function)
+    ``new_page(user=None, *, viewport=DESKTOP, path=None, on=None, **options)
+    -> Page``: a page in a fresh context of ``browser`` (or of ``on``, e.g.
+    ``mic_browser``), signed in as ``user`` (a ``(username, password)`` pair,
+    e.g. ``LISTENER``) by session cookie. Relative URLs resolve against
+    ``radio_server``; with ``path`` the page has already opened it. ``options``
+    go to ``Browser.new_context`` (e.g. ``permissions=["microphone"]``).
+    Contexts are closed after the test.
+``fake_mic_wav`` (session)
+    Path of a 10 s 440 Hz tone, 48 kHz mono 16-bit WAV, for
+    ``--use-file-for-fake-audio-capture``.
+``mic_browser`` (session)
+    Like ``browser``, with ``fake_mic_wav`` as the microphone; its contexts
+    need ``permissions=["microphone"]``.
+``page_errors`` (function)
+    A list that ``new_page`` pages append uncaught JS errors to; it must be
+    empty at the end of the test, or the test fails.
+
+Outside CI the browser tests are skipped, with a message, when Chromium or
+Playwright is missing; in CI (``CI=true``) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.clients import sign_in
+from tests.support.servers import Deployment, Worker
+
+IN_CI = os.environ.get("CI") == "true"
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:
+    # The test modules import Playwright too: skip the whole directory,
+    # except in CI, where a missing Playwright must fail the run.
+    if IN_CI:
+        raise
+    pytest.skip(
+        "Playwright is missing: run bin/setup requirements-dev.txt",
+        allow_module_level=True,
+    )
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+DJ = ("dj", "dj-password-1")
+LISTENER = ("listener", "listener-password-1")
+FAN = ("fan", "fan-password-1")
+STATION = "night"
+STATION_NAME = "Night Shift"
+# Sorts before STATION by name, so "on air first" is visible in the directory.
+QUIET_STATION = "afternoon"
+QUIET_STATION_NAME = "Afternoon Mix"
+QUIET_STATION_DESCRIPTION = (
+    "Sunny grooves, requests and news from the neighbourhood, every weekday "
+    "afternoon from two until the school run is over."
+)
+
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+# Playwright's default wait for expect() and wait_for_function(), in ms.
+EXPECT_TIMEOUT_MS = 10_000
+
+
+def pytest_collection_modifyitems(items):
+    """Every test under tests/browser carries the ``browser`` marker."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _unavailable(message: str):
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    """Playwright itself; skipped (outside CI) when Chromium is missing."""
+    if not Path(CHROMIUM).exists():
+        _unavailable(
+            f"Chromium is not at {CHROMIUM}: run bin/setup requirements-dev.txt "
+            "(it installs Debian's chromium) or set CHROMIUM to its path"
+        )
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+def launch(playwright, *extra_args: str):
+    """Debian's Chromium with the flags the tests need (never a download)."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = launch(playwright_instance)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def fake_mic_wav(tmp_path_factory) -> Path:
+    """A 440 Hz tone, 48 kHz mono, for Chromium's fake microphone."""
+    if shutil.which("ffmpeg") is None:
+        _unavailable("ffmpeg is missing: run bin/setup")
+    path = tmp_path_factory.mktemp("mic") / "tone-48k.wav"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y",
+         "-f", "lavfi", "-i", "sine=frequency=440:duration=10",
+         "-ac", "1", "-ar", "48000", "-c:a", "pcm_s16le", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="session")
+def mic_browser(playwright_instance, fake_mic_wav):
+    browser = launch(
+        playwright_instance, f"--use-file-for-fake-audio-capture={fake_mic_wav}"
+    )
+    yield browser
+    browser.close()
+
+
+def populate(deployment: Deployment) -> None:
+    for username, password in (DJ, LISTENER, FAN):
+        deployment.create_user(username, password)
+    deployment.manage("createstation", STATION, "--name", STATION_NAME, "--dj", DJ[0])
+    deployment.manage("createstation", QUIET_STATION, "--name", QUIET_STATION_NAME)
+    # A long description, so that layouts are tried with text that must wrap
+    # or be cut.
+    deployment.manage(
+        "shell",
+        "-c",
+        "from stations.models import Station; "
+        f"Station.objects.filter(slug={QUIET_STATION!r}).update(description="
+        f"{QUIET_STATION_DESCRIPTION!r})",
+    )
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory) -> Iterator[Deployment]:
+    """A fresh installation: SQLite, the in-memory layer, collected statics."""
+    root = tmp_path_factory.mktemp("browser-site")
+    deployment = Deployment.create(
+        database_url=f"sqlite:///{root / 'radio.sqlite3'}",
+        STATIC_ROOT=str(root / "static"),
+    )
+    deployment.manage("collectstatic", "--noinput")
+    populate(deployment)
+    yield deployment
+    deployment.stop()
+
+
+@pytest.fixture(scope="module")
+def radio_server(deployment) -> Worker:
+    return deployment.start_worker()
+
+
+@pytest.fixture
+def page_errors() -> Iterator[list[str]]:
+    errors: list[str] = []
+    yield errors
+    assert errors == [], f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def new_page(browser, radio_server, page_errors) -> Iterator[Callable[..., object]]:
+    contexts = []
+
+    def open_page(user=None, *, viewport=DESKTOP, path=None, on=None, **options):
+        context = (on or browser).new_context(
+            viewport=viewport, base_url=radio_server.http_url, **options
+        )
+        contexts.append(context)
+        if user is not None:
+            context.add_cookies(session_cookies(radio_server, user))
+        page = context.new_page()
+        page.on("pageerror", lambda error: page_errors.append(str(error)))
+        if path is not None:
+            page.goto(path)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def session_cookies(server: Worker, user: tuple[str, str]) -> list[dict]:
+    """The cookies of ``user`` signed in through the login form."""
+    header = sign_in(server.http_url, *user)
+    cookies = []
+    for pair in header.split("; "):
+        name, value = pair.split("=", 1)
+        cookies.append({"name": name, "value": value, "url": server.http_url})
+    return cookies

@@ -1,0 +1,687 @@
+"""The DJ console in real headless Chromium, against a real daphne.
+
+The DJ's browser has a 440 Hz tone as its microphone (``mic_browser``).
+Listeners are plain Python sockets read in a thread of their own
+(``BackgroundSocket``), or a second browser context for the listener page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import threading
+import time
+import urllib.request
+from array import array
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from stations.streaming.packets import HEADER_BYTES, parse_header
+from tests.browser.conftest import DJ, LISTENER, PHONE, STATION, STATION_NAME
+from tests.support.audio import CHANNELS, SAMPLE_RATE
+from tests.support.clients import connect, sign_in
+
+OTHER_DJ = ("dj2", "dj2-password-1")
+STUDIO = f"/stations/{STATION}/studio/"
+# How long a listener or the console may take to see something, in seconds.
+WAIT_S = 15
+# A chunk of the tone microphone is well above this peak level (0 to 1).
+SIGNAL_LEVEL = 0.05
+# The station must be off air this soon after a test, so the next may go live.
+OFF_AIR_WAIT_S = 12
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+class BackgroundSocket:
+    """A WebSocket client read by an event loop in its own thread.
+
+    Playwright's sync API owns the test's thread, so the socket lives in
+    another one; the test waits on what it has received.
+    """
+
+    def __init__(self, url: str, *, cookie: str | None = None) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.audio: list[tuple[int, bytes]] = []
+        self.changed = threading.Condition()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.socket = self.call(connect(url, cookie=cookie))
+        self.reader = asyncio.run_coroutine_threadsafe(self.read(), self.loop)
+
+    def call(self, coroutine, timeout: float = WAIT_S):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    async def read(self) -> None:
+        async for message in self.socket:
+            with self.changed:
+                if isinstance(message, bytes):
+                    seq, _ = parse_header(message)
+                    self.audio.append((seq, message[HEADER_BYTES:]))
+                else:
+                    self.messages.append(json.loads(message))
+                self.changed.notify_all()
+
+    def send_json(self, message: dict[str, Any]) -> None:
+        self.call(self.socket.send(json.dumps(message)))
+
+    def wait_for(
+        self, kind: str, test: Callable[[dict], bool] = lambda _: True
+    ) -> dict[str, Any]:
+        """The first JSON message of type ``kind`` that passes ``test``."""
+
+        def found():
+            return next(
+                (m for m in self.messages if m["type"] == kind and test(m)), None
+            )
+
+        with self.changed:
+            message = self.changed.wait_for(found, timeout=WAIT_S)
+        assert message is not None, f"no {kind!r} message in {WAIT_S} s"
+        return message
+
+    def audio_bytes(self) -> int:
+        with self.changed:
+            return sum(len(frames) for _, frames in self.audio)
+
+    def wait_for_audio(self, total_bytes: int) -> None:
+        """Until at least ``total_bytes`` of MP3 have arrived in all."""
+        with self.changed:
+            arrived = self.changed.wait_for(
+                lambda: sum(len(f) for _, f in self.audio) >= total_bytes,
+                timeout=WAIT_S,
+            )
+        assert arrived, f"less than {total_bytes} bytes of audio in {WAIT_S} s"
+
+    def mp3_since(self, index: int) -> bytes:
+        with self.changed:
+            return b"".join(frames for _, frames in self.audio[index:])
+
+    def close(self) -> None:
+        self.call(self.socket.close())
+        self.reader.cancel()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=WAIT_S)
+
+
+class DroppingProxy:
+    """A TCP proxy to a local port whose connections can be cut at once.
+
+    Cutting aborts both sides without a close frame, as a network that drops
+    does: the server sees the DJ vanish and keeps the broadcast for its grace.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.transports: set[asyncio.Transport] = set()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = self.call(asyncio.start_server(self.accept, "127.0.0.1", 0))
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    def call(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(WAIT_S)
+
+    async def accept(self, reader, writer) -> None:
+        target_reader, target_writer = await asyncio.open_connection(
+            "127.0.0.1", self.target_port
+        )
+        self.transports |= {writer.transport, target_writer.transport}
+        await asyncio.gather(
+            self.pipe(reader, target_writer),
+            self.pipe(target_reader, writer),
+            return_exceptions=True,
+        )
+
+    @staticmethod
+    async def pipe(reader, writer) -> None:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+
+    def cut(self) -> None:
+        """Drop every connection open now; new ones still go through."""
+
+        async def abort_all():
+            for transport in self.transports:
+                transport.abort()
+            self.transports.clear()
+
+        self.call(abort_all())
+
+    def close(self) -> None:
+        self.cut()
+        self.server.close()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=WAIT_S)
+
+
+# --- Fixtures -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def other_dj(deployment):
+    """A second DJ of the station."""
+    deployment.create_user(*OTHER_DJ)
+    deployment.manage(
+        "createstation", STATION, "--name", STATION_NAME, "--dj", OTHER_DJ[0]
+    )
+    return OTHER_DJ
+
+
+@pytest.fixture
+def sockets(radio_server) -> Iterator[Callable[..., BackgroundSocket]]:
+    """``sockets(path, user=None)``: a BackgroundSocket, closed after the test."""
+    opened: list[BackgroundSocket] = []
+
+    def open_socket(path: str, user: tuple[str, str] | None = None):
+        cookie = sign_in(radio_server.http_url, *user) if user else None
+        socket = BackgroundSocket(f"{radio_server.ws_url}{path}", cookie=cookie)
+        opened.append(socket)
+        return socket
+
+    yield open_socket
+    for socket in opened:
+        socket.close()
+
+
+@pytest.fixture
+def room(sockets) -> BackgroundSocket:
+    """The station room, as the signed-in LISTENER."""
+    socket = sockets(f"/ws/stations/{STATION}/", LISTENER)
+    socket.wait_for("hello")
+    return socket
+
+
+@pytest.fixture
+def studio(new_page, mic_browser, radio_server) -> Iterator[Callable[..., Page]]:
+    """``studio(user=DJ, viewport=...)``: the console in the tone-mic browser.
+
+    After the test the station must go off air: a broadcast the test left
+    running would refuse the next test's DJ.
+    """
+
+    pages: list[Page] = []
+
+    def open_studio(user=DJ, **options) -> Page:
+        page = new_page(
+            user, on=mic_browser, permissions=["microphone"], path=STUDIO, **options
+        )
+        pages.append(page)
+        return page
+
+    yield open_studio
+    for page in pages:
+        page.context.close()
+    wait_until_off_air(radio_server)
+
+
+def station_status(server) -> dict[str, Any]:
+    with urllib.request.urlopen(
+        f"{server.http_url}/stations/{STATION}/status.json"
+    ) as r:
+        return json.load(r)
+
+
+def wait_until_off_air(server) -> None:
+    deadline = time.monotonic() + OFF_AIR_WAIT_S
+    while station_status(server)["on_air"]:
+        assert time.monotonic() < deadline, "the station stayed on air"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def song_wav(tmp_path_factory) -> Path:
+    """Eight seconds of an 880 Hz tone, named like a DJ's file."""
+    path = tmp_path_factory.mktemp("songs") / "The Testers - Evening Tune.wav"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y",
+         "-f", "lavfi", "-i", "sine=frequency=880:duration=8",
+         "-ac", "2", "-ar", "44100", "-c:a", "pcm_s16le", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+# --- Helpers ------------------------------------------------------------------
+
+
+def level(page: Page, meter: str) -> float:
+    return float(page.locator(f"#{meter}").get_attribute("data-level"))
+
+
+def wait_for_signal(page: Page, meter: str) -> None:
+    page.wait_for_function(
+        "([id, floor]) => Number(document.getElementById(id).dataset.level) > floor",
+        arg=[meter, SIGNAL_LEVEL],
+    )
+
+
+def state_label(page: Page):
+    return page.locator("#broadcast-state-label")
+
+
+def turn_on_mic(page: Page) -> None:
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_label("Microphone")).to_be_enabled()
+    wait_for_signal(page, "mic-meter")
+
+
+def go_live(page: Page) -> None:
+    page.get_by_role("button", name="Go live").click()
+    expect(state_label(page)).to_have_text("Live")
+
+
+def stop(page: Page) -> None:
+    page.get_by_role("button", name="Stop").click()
+    expect(state_label(page)).to_have_text("Stopped")
+
+
+def peak(mp3: bytes) -> float:
+    """The loudest sample of ``mp3`` decoded, 0 to 1."""
+    pcm = subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-f", "mp3", "-i", "pipe:0",
+         "-f", "s16le", "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE), "pipe:1"],
+        input=mp3, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    samples = array("h", pcm[: len(pcm) // 2 * 2])
+    return max((abs(sample) for sample in samples), default=0) / 32768
+
+
+# --- Going live -----------------------------------------------------------------
+
+
+def test_dj_goes_live_with_the_microphone(studio, room):
+    """The meter shows the microphone; going live sends its audio to listeners."""
+    page = studio()
+    expect(state_label(page)).to_have_text("Off air")
+    turn_on_mic(page)
+    assert page.get_by_label("Microphone").locator("option").count() >= 1
+
+    go_live(page)
+    room.wait_for("on_air", lambda m: m["on_air"])
+    # Three seconds of 128 kbit/s MP3.
+    room.wait_for_audio(3 * 128_000 // 8)
+    assert peak(room.mp3_since(0)) > SIGNAL_LEVEL
+
+    stop(page)
+    room.wait_for("on_air", lambda m: not m["on_air"])
+
+
+def test_listener_page_plays_the_dj(studio, new_page):
+    """A listener presses Play and hears the DJ: time advances, no media error."""
+    page = studio()
+    turn_on_mic(page)
+    go_live(page)
+    listener = new_page(LISTENER, path=f"/stations/{STATION}/")
+
+    listener.get_by_role("button", name="Play").click()
+    listener.wait_for_function("document.getElementById('audio').currentTime > 0")
+    start = listener.evaluate("document.getElementById('audio').currentTime")
+    listener.wait_for_function(
+        f"document.getElementById('audio').currentTime >= {start + 3}",
+        timeout=WAIT_S * 1000,
+    )
+    assert listener.evaluate("document.getElementById('audio').error") is None
+    stop(page)
+
+
+def test_stop_takes_the_station_off_air(studio, room):
+    """Stop ends the broadcast: listeners see the station go off air."""
+    page = studio()
+    turn_on_mic(page)
+    go_live(page)
+    room.wait_for("on_air", lambda m: m["on_air"])
+
+    stop(page)
+
+    room.wait_for("on_air", lambda m: not m["on_air"])
+    expect(page.get_by_role("button", name="Go live")).to_be_visible()
+
+
+def test_dj_comes_back_on_air_after_the_server_restarts(studio, sockets, radio_server):
+    """A dropped connection shows as lost; the console reconnects and resumes."""
+    page = studio()
+    turn_on_mic(page)
+    go_live(page)
+
+    radio_server.stop()
+    expect(state_label(page)).to_have_text("Connection lost")
+    expect(page.locator("#broadcast-state-detail")).to_contain_text("Retrying")
+    radio_server.start_again()
+
+    expect(state_label(page)).to_have_text("Live", timeout=WAIT_S * 1000)
+    room = sockets(f"/ws/stations/{STATION}/")
+    room.wait_for("hello")
+    room.wait_for_audio(2 * 128_000 // 8)
+    stop(page)
+
+
+def test_dj_resumes_within_the_grace_after_a_dropped_connection(
+    studio, room, radio_server
+):
+    """A dropped connection is resumed at once: the station never goes off air."""
+    proxy = DroppingProxy(radio_server.port)
+    try:
+        page = studio()
+        page.goto(f"http://127.0.0.1:{proxy.port}{STUDIO}")
+        turn_on_mic(page)
+        go_live(page)
+        room.wait_for_audio(1)
+
+        proxy.cut()
+
+        expect(page.locator("#broadcast-state-detail")).to_have_text("Back on air.")
+        expect(state_label(page)).to_have_text("Live")
+        heard = room.audio_bytes()
+        room.wait_for_audio(heard + 2 * 128_000 // 8)
+        seqs = [seq for seq, _ in room.audio]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+        off_air = [
+            m for m in room.messages if m["type"] == "on_air" and not m["on_air"]
+        ]
+        assert off_air == []
+        stop(page)
+    finally:
+        proxy.close()
+
+
+def test_dj_announces_what_is_playing(studio, room):
+    """Title and artist from the console reach the listeners."""
+    page = studio()
+    turn_on_mic(page)
+    go_live(page)
+    page.get_by_label("Title").fill("Blue in Green")
+    page.get_by_label("Artist").fill("Miles Davis")
+    page.get_by_role("button", name="Announce").click()
+
+    announced = room.wait_for("now_playing")
+    assert (announced["title"], announced["artist"]) == ("Blue in Green", "Miles Davis")
+    expect(page.locator("#now-playing")).to_have_text(
+        "Miles Davis \N{EN DASH} Blue in Green"
+    )
+    stop(page)
+
+
+def test_title_set_before_going_live_is_announced_on_air(studio, room):
+    """A title announced while off air is sent once the broadcast is live."""
+    page = studio()
+    turn_on_mic(page)
+    page.get_by_label("Title").fill("Opening Theme")
+    page.get_by_role("button", name="Announce").click()
+    expect(page.locator("#np-note")).to_contain_text("when you go live")
+
+    go_live(page)
+
+    assert room.wait_for("now_playing")["title"] == "Opening Theme"
+    stop(page)
+
+
+def test_chat_reaches_the_console_as_text_and_the_dj_moderates(studio, room):
+    """Listener chat shows as text; the DJ deletes a message and mutes its sender."""
+    page = studio()
+    page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
+    expect(page.locator("#listeners button")).to_have_text([LISTENER[0]])
+    markup = "<img src=x onerror=alert(1)>"
+    room.send_json({"type": "chat", "text": markup})
+    room.send_json({"type": "chat", "text": "second message"})
+
+    message = page.locator("#chat .chat-message").filter(has_text=markup)
+    expect(message.locator(".chat-text")).to_have_text(markup)
+    assert page.locator("#chat img").count() == 0
+    posted = room.wait_for("chat", lambda m: m["text"] == markup)
+
+    message.get_by_role("button", name=f"Delete message from {LISTENER[0]}").click()
+    assert room.wait_for("chat.deleted")["id"] == posted["id"]
+    expect(message).to_have_count(0)
+    expect(page.locator("#chat .chat-text")).to_have_text(["second message"])
+
+    page.get_by_role("button", name=f"Mute {LISTENER[0]}").click()
+    expect(page.locator("#chat")).to_contain_text(f"{LISTENER[0]} is muted")
+    room.send_json({"type": "chat", "text": "am I muted?"})
+    assert room.wait_for("error")["code"] == "forbidden"
+
+    page.get_by_role("button", name=f"Unmute {LISTENER[0]}").click()
+    expect(page.locator("#chat")).to_contain_text(f"{LISTENER[0]} may chat again")
+
+
+def test_dj_sends_a_shout_out_to_a_listener(studio, room, sockets):
+    """Picking a listener from the list sends them a shout-out of this station."""
+    inbox = sockets("/ws/inbox/", LISTENER)
+    inbox.wait_for("inbox.unread")
+    page = studio()
+
+    page.get_by_role("button", name=f"Send a shout-out to {LISTENER[0]}").click()
+    expect(page.get_by_label("Listener", exact=True)).to_have_value(LISTENER[0])
+    expect(page.get_by_label("Message", exact=True)).to_be_focused()
+    page.keyboard.type("This one is for you!")
+    page.get_by_role("button", name="Send shout-out").click()
+
+    got = inbox.wait_for("inbox.message")
+    assert (got["from"], got["text"]) == (DJ[0], "This one is for you!")
+    assert (got["kind"], got["station"]) == ("shoutout", STATION)
+    expect(page.locator("#shoutout-note")).to_have_text(
+        f"Shout-out sent to {LISTENER[0]}."
+    )
+
+
+def test_shout_out_to_an_unknown_user_says_so(studio):
+    """A typed username that does not exist gets a clear message."""
+    page = studio()
+    page.get_by_label("Listener", exact=True).fill("nobody-by-this-name")
+    page.get_by_label("Message", exact=True).fill("hello?")
+    page.get_by_role("button", name="Send shout-out").click()
+    expect(page.locator("#shoutout-note")).to_have_text(
+        "There is no user of that name."
+    )
+
+
+def test_second_dj_sees_another_dj_is_live(studio, room, other_dj):
+    """A second DJ who presses Go live while the first is on air is told so."""
+    first = studio()
+    turn_on_mic(first)
+    go_live(first)
+    second = studio(other_dj)
+    turn_on_mic(second)
+
+    second.get_by_role("button", name="Go live").click()
+
+    expect(state_label(second)).to_have_text("Another DJ is live")
+    expect(second.locator("#broadcast-state-detail")).to_contain_text("Another DJ")
+    expect(second.get_by_role("button", name="Go live")).to_be_visible()
+    # The second console still follows the station after the refusal.
+    expect(second.locator("#studio")).to_have_attribute("data-connection", "ready")
+    room.send_json({"type": "chat", "text": "still here"})
+    expect(second.locator("#chat .chat-text")).to_have_text(["still here"])
+    expect(state_label(first)).to_have_text("Live")
+    stop(first)
+
+
+def test_local_file_is_mixed_into_the_broadcast(studio, room, song_wav):
+    """A file played while live goes on air with the microphone muted."""
+    page = studio()
+    turn_on_mic(page)
+    go_live(page)
+    page.get_by_label("Mic level").fill("0")
+    page.get_by_label("Play a file").set_input_files(song_wav)
+    page.locator("#file-player").evaluate("(player) => player.play()")
+
+    expect(page.get_by_label("Title")).to_have_value("Evening Tune")
+    expect(page.get_by_label("Artist")).to_have_value("The Testers")
+    wait_for_signal(page, "output-meter")
+    # Audio from well after the file started: two more seconds at 128 kbit/s.
+    start = len(room.audio)
+    room.wait_for_audio(room.audio_bytes() + 4 * 128_000 // 8)
+    assert peak(room.mp3_since(start + (len(room.audio) - start) // 2)) > SIGNAL_LEVEL
+    stop(page)
+
+
+def test_browser_without_opus_recording_is_told_so(studio):
+    """Without a format the server takes, Go live explains instead of failing."""
+    page = studio()
+    page.context.add_init_script("MediaRecorder.isTypeSupported = () => false")
+    page.reload()
+    page.get_by_role("button", name="Go live").click()
+    expect(state_label(page)).to_have_text("Not live")
+    expect(page.locator("#broadcast-state-detail")).to_contain_text(
+        "cannot record Opus"
+    )
+
+
+def test_only_the_stations_djs_may_open_the_studio(new_page):
+    """Visitors are sent to sign in; listeners who are not DJs get 403."""
+    visitor = new_page()
+    visitor.goto(STUDIO)
+    expect(visitor).to_have_url(re.compile(r"/accounts/login/\?next="))
+    listener = new_page(LISTENER)
+    assert listener.goto(STUDIO).status == 403
+
+
+def test_console_works_from_the_keyboard(studio):
+    """Enter on Go live goes live and moves focus to Stop, and back again."""
+    page = studio()
+    page.get_by_role("button", name="Turn on").focus()
+    page.keyboard.press("Enter")
+    wait_for_signal(page, "mic-meter")
+    expect(page.get_by_label("Microphone")).to_be_focused()
+    page.get_by_role("button", name="Go live").focus()
+
+    page.keyboard.press("Enter")
+    expect(state_label(page)).to_have_text("Live")
+    expect(page.get_by_role("button", name="Stop")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(state_label(page)).to_have_text("Stopped")
+    expect(page.get_by_role("button", name="Go live")).to_be_focused()
+
+
+def test_phone_layout_fits_the_screen(studio):
+    """At phone width nothing is wider than the screen."""
+    page = studio(viewport=PHONE)
+    expect(page.get_by_role("button", name="Go live")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
+        "the page scrolls sideways"
+    )
+
+
+# --- The AutoDJ library panel ----------------------------------------------------
+
+
+class FakeLibrary:
+    """The library API of the studio, answered inside the browser (page.route).
+
+    The server side is built elsewhere; this checks the panel against the
+    API it is written for.
+    """
+
+    def __init__(self) -> None:
+        self.tracks = [
+            {"id": 1, "title": "Alpha", "artist": "Ann", "duration_ms": 185_000},
+            {"id": 2, "title": "Beta", "artist": "", "duration_ms": 62_500},
+            {"id": 3, "title": "Gamma", "artist": "Gus", "duration_ms": 240_000},
+        ]
+        self.posts: list[tuple[str, Any]] = []
+        self.upload_status = 201
+
+    def handle(self, route, request) -> None:
+        path = request.url.split("/library/", 1)[1]
+        if request.method == "GET":
+            body = {"tracks": self.tracks, "shuffle": False, "crossfade_ms": 2000}
+            route.fulfill(json=body)
+            return
+        assert request.headers.get("x-csrftoken"), "a POST without X-CSRFToken"
+        if path == "":
+            self.posts.append(("upload", request.headers["content-type"]))
+            if self.upload_status != 201:
+                route.fulfill(status=413, json={"error": "That file is too big."})
+                return
+            track = {
+                "id": 4,
+                "title": "Evening Tune",
+                "artist": "",
+                "duration_ms": 8000,
+            }
+            route.fulfill(status=201, json=track)
+            return
+        self.posts.append((path, request.post_data_json if request.post_data else None))
+        route.fulfill(json={})
+
+
+def test_library_panel_is_hidden_without_an_autodj(studio):
+    """A server that answers the library with 404 shows no library panel."""
+    page = studio()
+    expect(page.locator("#broadcast-state-label")).to_have_text("Off air")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#library")).to_be_hidden()
+
+
+def test_library_panel_orders_uploads_and_deletes(studio, song_wav):
+    """The panel lists tracks, moves, uploads, deletes and saves its settings."""
+    library = FakeLibrary()
+    page = studio()
+    page.route("**/studio/library/**", library.handle)
+    page.reload()
+    tracks = page.locator("#library-tracks li .track-title")
+    expect(tracks).to_have_text(["AlphaAnn", "Beta", "GammaGus"])
+    expect(page.get_by_label("Crossfade")).to_have_value("2")
+    expect(page.get_by_role("button", name="Move Alpha up")).to_be_disabled()
+
+    page.get_by_role("button", name="Move Gamma up").click()
+    expect(tracks).to_have_text(["AlphaAnn", "GammaGus", "Beta"])
+    expect(page.get_by_role("button", name="Move Gamma up")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(tracks).to_have_text(["GammaGus", "AlphaAnn", "Beta"])
+
+    page.get_by_label("Shuffle").check()
+    page.get_by_label("Crossfade").fill("3.5")
+    page.get_by_label("Crossfade").press("Tab")
+    page.get_by_role("button", name="Delete Beta").click()
+    expect(tracks).to_have_text(["GammaGus", "AlphaAnn"])
+
+    page.get_by_label("Add a track").set_input_files(song_wav)
+    expect(tracks).to_have_text(["GammaGus", "AlphaAnn", "Evening Tune"])
+    expect(page.locator("#library-note")).to_have_text("Added Evening Tune.")
+    library.upload_status = 413
+    page.get_by_label("Add a track").set_input_files(song_wav)
+    expect(page.locator("#library-note")).to_have_text("That file is too big.")
+
+    assert library.posts[:5] == [
+        ("order/", {"track_ids": [1, 3, 2]}),
+        ("order/", {"track_ids": [3, 1, 2]}),
+        ("settings/", {"shuffle": True, "crossfade_ms": 2000}),
+        ("settings/", {"shuffle": True, "crossfade_ms": 3500}),
+        ("2/delete/", None),
+    ]
+    assert library.posts[5][0] == "upload"
+    assert library.posts[5][1].startswith("multipart/form-data")
+
+
+# --- Screenshots ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_screenshots(studio, room, sockets, size):
+    """docs/screenshots/studio-<size>.png: the console live, with chat."""
+    viewport = PHONE if size == "phone" else {"width": 1280, "height": 800}
+    page = studio(viewport=viewport)
+    turn_on_mic(page)
+    go_live(page)
+    page.get_by_label("Title").fill("Midnight Drive")
+    page.get_by_label("Artist").fill("The Night Shift Band")
+    page.get_by_role("button", name="Announce").click()
+    room.wait_for("now_playing")
+    for text in ("Great set tonight!", "Can you play something by Nina?"):
+        room.send_json({"type": "chat", "text": text})
+    expect(page.locator("#chat .chat-text")).to_have_count(2)
+    expect(page.locator("#listeners button")).to_have_text([LISTENER[0]])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=SCREENSHOTS / f"studio-{size}.png", full_page=size == "phone")
+    stop(page)
