@@ -104,18 +104,28 @@ def analyse(
     if loudness <= SILENCE_LUFS:
         raise UnusableAudio(f"{name} is silent.")
     tags = _tags(probe)
+    title, artist = tags.get("title"), tags.get("artist", "")
+    if not title:
+        title, artist = names_from_filename(name)
     return AudioInfo(
-        title=tags.get("title") or title_from_filename(name),
-        artist=tags.get("artist", ""),
+        title=title,
+        artist=artist,
         duration_ms=round(seconds * 1000),
         loudness_lufs=loudness,
     )
 
 
-def title_from_filename(name: str) -> str:
-    """A title for an untagged file: "My_Song-final.mp3" gives "My Song-final"."""
-    words = Path(name).stem.replace("_", " ").split()
-    return " ".join(words)[:TAG_MAX_CHARS] or "Untitled"
+def names_from_filename(name: str) -> tuple[str, str]:
+    """Title and artist of an untagged file, as the DJ console reads them.
+
+    "The Testers - Evening Tune.wav" gives ("Evening Tune", "The Testers");
+    "My_Song-final.mp3" gives ("My Song-final", "").
+    """
+    words = " ".join(Path(name).stem.replace("_", " ").split())
+    artist, dash, title = words.partition(" - ")
+    if not (dash and artist and title):
+        title, artist = words or "Untitled", ""
+    return title[:TAG_MAX_CHARS], artist[:TAG_MAX_CHARS]
 
 
 # --- ffprobe -----------------------------------------------------------------

@@ -13,7 +13,7 @@ from library.analysis import (
     analyse,
     check_size,
     gain_db,
-    title_from_filename,
+    names_from_filename,
 )
 from tests.support.audio import make_music_file
 
@@ -102,13 +102,16 @@ def test_gain_brings_tracks_to_the_target_within_bounds():
 
 
 @pytest.mark.parametrize(
-    ("name", "title"),
+    ("name", "title", "artist"),
     [
-        ("My_Song-final.mp3", "My Song-final"),
-        ("  spaced __ out .flac", "spaced out"),
-        ("no-extension", "no-extension"),
-        ("___.mp3", "Untitled"),
+        ("My_Song-final.mp3", "My Song-final", ""),
+        ("  spaced __ out .flac", "spaced out", ""),
+        ("no-extension", "no-extension", ""),
+        ("___.mp3", "Untitled", ""),
+        ("The Testers - Evening Tune.wav", "Evening Tune", "The Testers"),
+        ("The_Testers_-_Evening_Tune.ogg", "Evening Tune", "The Testers"),
+        ("- Lonely dash.mp3", "- Lonely dash", ""),
     ],
 )
-def test_title_from_filename(name, title):
-    assert title_from_filename(name) == title
+def test_names_from_filename(name, title, artist):
+    assert names_from_filename(name) == (title, artist)
