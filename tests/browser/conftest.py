@@ -108,9 +108,13 @@ def _unavailable(message: str):
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright_instance():
-    """Playwright itself; skipped (outside CI) when Chromium is missing."""
+    """Playwright itself; skipped (outside CI) when Chromium is missing.
+
+    Package-scoped: Playwright's sync API keeps an event loop running in
+    this thread, and the asyncio tests of other packages need it gone.
+    """
     if not Path(CHROMIUM).exists():
         _unavailable(
             f"Chromium is not at {CHROMIUM}: run bin/setup requirements-dev.txt "
@@ -128,7 +132,7 @@ def launch(playwright, *extra_args: str):
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_instance):
     browser = launch(playwright_instance)
     yield browser
@@ -150,7 +154,7 @@ def fake_mic_wav(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def mic_browser(playwright_instance, fake_mic_wav):
     browser = launch(
         playwright_instance, f"--use-file-for-fake-audio-capture={fake_mic_wav}"
