@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from .mp3 import FrameBatch, FrameSplitter, parse_header
+from .mp3 import FrameSplitter, parse_header
 from .packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE, now_ms
 from .transcoder import INPUT_FORMATS, Transcoder, TranscoderError, normalise_mime
 
@@ -23,6 +23,10 @@ logger = logging.getLogger(__name__)
 MP3_MIME = "audio/mpeg"
 # MP3 input whose first frame has not shown up by then is handed to ffmpeg.
 MAX_UNDECIDED_BYTES = 1024 * 1024
+# Transcoded audio is emitted in packets of at least this much. ffmpeg writes
+# each 26 ms MP3 frame out as soon as it is encoded, and a packet per frame
+# would cost every listener four times the messages of a DJ's 100 ms chunks.
+PACKET_MS = 100
 # How long a closing transcoder's last output may take to be emitted.
 READER_FINISH_TIMEOUT_S = 1.0
 
@@ -119,6 +123,9 @@ class Transcoding(Ingest):
         self._splitter = FrameSplitter()
         self._first_input_ms: int | None = None
         self._emitted_ms = 0.0
+        # Whole frames read but not emitted yet, and how long they last.
+        self._pending = bytearray()
+        self._pending_ms = 0.0
         self._reader: asyncio.Task
 
     async def start(self) -> None:
@@ -133,18 +140,26 @@ class Transcoding(Ingest):
     async def _read_output(self) -> None:
         try:
             while chunk := await self._transcoder.read():
-                await self._emit_batch(self._splitter.feed(chunk))
+                batch = self._splitter.feed(chunk)
+                self._pending += batch.payload
+                self._pending_ms += batch.duration_ms
+                if self._pending_ms >= PACKET_MS:
+                    await self._emit_pending()
+            await self._emit_pending()
         except TranscoderError as problem:
             # The DJ learns of it from their next write, which fails too.
             logger.warning("Transcoding stopped: %s", problem)
 
-    async def _emit_batch(self, batch: FrameBatch) -> None:
-        if not batch.frames:
+    async def _emit_pending(self) -> None:
+        if not self._pending:
             return
+        frames, duration_ms = bytes(self._pending), self._pending_ms
+        self._pending.clear()
+        self._pending_ms = 0.0
         started = self._first_input_ms or now_ms()
         ingest_ms = min(now_ms(), started + int(self._emitted_ms))
-        self._emitted_ms += batch.duration_ms
-        await self._emit(batch.payload, batch.duration_ms, ingest_ms)
+        self._emitted_ms += duration_ms
+        await self._emit(frames, duration_ms, ingest_ms)
 
     async def aclose(self, *, flush: bool = True) -> None:
         try:

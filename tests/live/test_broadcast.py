@@ -98,7 +98,7 @@ async def broadcast_to_listeners(
     return received, late
 
 
-async def check_broadcast(worker, mime: str, send) -> None:
+async def check_broadcast(worker, mime: str, send) -> list[Received]:
     received, late = await broadcast_to_listeners(worker, mime, send)
     for listener in received:
         assert_whole_frames_without_gaps(listener)
@@ -112,6 +112,7 @@ async def check_broadcast(worker, mime: str, send) -> None:
     assert_whole_frames_without_gaps(late)
     assert burst_ms(late) >= BURST_MS
     assert late.mp3 in received[0].mp3
+    return received
 
 
 async def test_mp3_broadcast_reaches_every_listener(server, tone_mp3):
@@ -137,7 +138,11 @@ async def test_webm_opus_broadcast_is_transcoded_for_every_listener(server, tone
         await send_chunks(dj, chunks[4:], chunk_ms=250)
         encoders.append(server.children("ffmpeg"))
 
-    await check_broadcast(server, "audio/webm;codecs=opus", send)
+    [listener, *_] = await check_broadcast(server, "audio/webm;codecs=opus", send)
+    # Audio messages of 100 ms or more, like a DJ's MP3 chunks; not one per
+    # 26 ms frame as ffmpeg writes them.
+    durations = [frames_duration_ms(frames) for _, _, frames, _ in listener.audio]
+    assert min(durations[:-1]) >= 100
     [first], [last] = encoders
     assert first == last, "one ffmpeg for the whole broadcast"
     assert server.children("ffmpeg") == [], "the encoder was reaped"

@@ -162,6 +162,8 @@ async def test_playout_streams_the_library_at_real_time_and_announces_each_track
 
     seqs = [packet.seq for packet in packets]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    # Packets of about 100 ms, as a DJ's, not one per 26 ms frame.
+    assert all(100 <= packet.duration_ms <= 250 for packet in packets[:-1])
     on_air = bus.events(ON_AIR)
     assert [(e.data["on_air"], e.data["source"]) for e in on_air] == [
         (True, AUTODJ),
