@@ -44,12 +44,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.audio import make_tone
 from tests.support.clients import sign_in
 from tests.support.servers import Deployment, Worker
 
@@ -145,13 +145,9 @@ def fake_mic_wav(tmp_path_factory) -> Path:
     if shutil.which("ffmpeg") is None:
         _unavailable("ffmpeg is missing: run bin/setup")
     path = tmp_path_factory.mktemp("mic") / "tone-48k.wav"
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-y",
-         "-f", "lavfi", "-i", "sine=frequency=440:duration=10",
-         "-ac", "1", "-ar", "48000", "-c:a", "pcm_s16le", str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
+    return make_tone(
+        path, seconds=10, codec="pcm_s16le", sample_rate=48_000, channels=1
+    )
 
 
 @pytest.fixture(scope="package")

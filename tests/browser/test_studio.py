@@ -25,7 +25,7 @@ from playwright.sync_api import Page, expect
 
 from stations.streaming.packets import HEADER_BYTES, parse_header
 from tests.browser.conftest import DJ, LISTENER, PHONE, STATION, STATION_NAME
-from tests.support.audio import CHANNELS, SAMPLE_RATE
+from tests.support.audio import CHANNELS, SAMPLE_RATE, make_tone
 from tests.support.clients import connect, sign_in
 
 OTHER_DJ = ("dj2", "dj2-password-1")
@@ -247,13 +247,7 @@ def wait_until_off_air(server) -> None:
 def song_wav(tmp_path_factory) -> Path:
     """Eight seconds of an 880 Hz tone, named like a DJ's file."""
     path = tmp_path_factory.mktemp("songs") / "The Testers - Evening Tune.wav"
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-y",
-         "-f", "lavfi", "-i", "sine=frequency=880:duration=8",
-         "-ac", "2", "-ar", "44100", "-c:a", "pcm_s16le", str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
+    return make_tone(path, seconds=8, frequency=880, codec="pcm_s16le")
 
 
 # --- Helpers ------------------------------------------------------------------

@@ -10,10 +10,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from library.models import Track
 from stations.models import Station
-from tests.support.audio import make_music_file
+from tests.support.audio import make_tone
 
 SECONDS = 4
 TAGS = {"title": "Song Title", "artist": "The Band"}
+
+
+def make_music(path: Path, **options) -> Path:
+    """A tone as a music file holds it: 48 kHz, which Opus needs."""
+    return make_tone(path, sample_rate=48_000, **options)
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +34,7 @@ def music(tmp_path_factory) -> dict[str, Path]:
         "song.m4a": "aac",
     }
     return {
-        name.rpartition(".")[2]: make_music_file(
+        name.rpartition(".")[2]: make_music(
             folder / name,
             seconds=SECONDS,
             codec=codec,
@@ -43,14 +48,14 @@ def music(tmp_path_factory) -> dict[str, Path]:
 def quiet_mp3(tmp_path_factory) -> Path:
     """The same tone as ``music["mp3"]``, 12 dB quieter."""
     path = tmp_path_factory.mktemp("music") / "quiet.mp3"
-    return make_music_file(path, seconds=SECONDS, volume=0.25)
+    return make_music(path, seconds=SECONDS, volume=0.25)
 
 
 @pytest.fixture(scope="session")
 def big_wav(tmp_path_factory) -> Path:
     """Eight seconds of WAV: over 1 MB."""
     path = tmp_path_factory.mktemp("music") / "big.wav"
-    return make_music_file(path, seconds=8, codec="pcm_s16le")
+    return make_music(path, seconds=8, codec="pcm_s16le")
 
 
 @pytest.fixture(scope="session")

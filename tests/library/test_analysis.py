@@ -15,9 +15,8 @@ from library.analysis import (
     gain_db,
     names_from_filename,
 )
-from tests.support.audio import make_music_file
 
-from .conftest import SECONDS, TAGS
+from .conftest import SECONDS, TAGS, make_music
 
 LIMIT = 10800
 
@@ -71,9 +70,7 @@ def test_damaged_audio_is_refused(music, tmp_path):
 
 def test_silence_is_refused(tmp_path):
     """A file with nothing to hear would be dead air."""
-    silent = make_music_file(
-        tmp_path / "silent.flac", seconds=2, codec="flac", volume=0
-    )
+    silent = make_music(tmp_path / "silent.flac", seconds=2, codec="flac", volume=0)
     with pytest.raises(UnusableAudio, match=r"silent\.flac is silent"):
         analyse(silent, name="silent.flac", max_seconds=LIMIT)
 

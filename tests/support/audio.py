@@ -21,14 +21,24 @@ def make_tone(
     codec: str = "libmp3lame",
     bitrate: str = "128k",
     sample_rate: int = SAMPLE_RATE,
+    channels: int = CHANNELS,
     container: str | None = None,
+    volume: float = 1.0,
+    tags: dict[str, str] | None = None,
 ) -> Path:
-    """Write a sine tone with ffmpeg and return its path."""
+    """Write a sine tone with ffmpeg and return its path.
+
+    The container follows ``path``'s extension unless ``container`` is
+    given. At ``volume`` 1.0 the tone's loudness is about -22 LUFS.
+    """
     command = [
         "ffmpeg", "-nostdin", "-v", "error", "-y",
         "-f", "lavfi", "-i", f"sine=frequency={frequency}:duration={seconds}",
-        "-ac", "2", "-ar", str(sample_rate), "-c:a", codec, "-b:a", bitrate,
+        "-af", f"volume={volume}", "-ac", str(channels), "-ar", str(sample_rate),
+        "-c:a", codec, "-b:a", bitrate,
     ]  # fmt: skip
+    for key, value in (tags or {}).items():
+        command += ["-metadata", f"{key}={value}"]
     if container:
         command += ["-f", container]
     subprocess.run([*command, str(path)], check=True)
@@ -97,27 +107,3 @@ def longest_silence_ms(samples: array, *, threshold: int = 8) -> float:
         run = run + 1 if -threshold <= sample <= threshold else 0
         longest = max(longest, run)
     return longest * 1000 / SAMPLE_RATE
-
-
-def make_music_file(
-    path: Path,
-    *,
-    seconds: float,
-    codec: str = "libmp3lame",
-    volume: float = 1.0,
-    tags: dict[str, str] | None = None,
-) -> Path:
-    """Write a 440 Hz tone as a music file would hold it: any codec, tags.
-
-    The container follows ``path``'s extension. ``volume`` scales the
-    tone, whose loudness at 1.0 is about -22 LUFS.
-    """
-    command = [
-        "ffmpeg", "-nostdin", "-v", "error", "-y",
-        "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-        "-af", f"volume={volume}", "-ac", "2", "-ar", "48000", "-c:a", codec,
-    ]  # fmt: skip
-    for key, value in (tags or {}).items():
-        command += ["-metadata", f"{key}={value}"]
-    subprocess.run([*command, str(path)], check=True)
-    return path
