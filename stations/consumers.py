@@ -28,10 +28,9 @@ from .services import (
 )
 from .streaming.broadcast import MAX_TITLE_CHARS, Broadcast
 from .streaming.bus import Claim
-from .streaming.hub import listeners_with_users
+from .streaming.hub import StationHub, listeners_with_users
 from .streaming.ingest import UnsupportedFormat
 from .streaming.listeners import ControlListener, Listener
-from .streaming.packets import Event
 from .streaming.transcoder import TranscoderError
 from .streaming.transport import (
     SERVER_SEND,
@@ -168,6 +167,29 @@ class StationSocket(AsyncWebsocketConsumer):
         except ChatNotFound as problem:
             raise ProtocolError(str(problem)) from None
 
+    async def join_hub(
+        self, kind: type[Listener], first: Callable[[StationHub], dict[str, Any]]
+    ) -> None:
+        """Join the station's hub as a ``kind``, after ``first(hub)`` and chat.history.
+
+        Chat that comes while the history is read is sent after it, once.
+        """
+        hub = await get_bus().attach(self.station.pk)
+        listener = self.attach_listener(kind)
+        mark = hub.events_published
+        history = await achat_history(self.station)
+        # From here to join() nothing is awaited, so the burst and the live
+        # packets that follow it meet without a gap.
+        self.send_message(first(hub))
+        self.send_message({"type": CHAT_HISTORY, "messages": history})
+        hub.join(listener)
+        in_history = {message["id"] for message in history}
+        for event in hub.events_since(mark):
+            if event.type == CHAT_DELETED or (
+                event.type == CHAT and event.data["id"] not in in_history
+            ):
+                listener.deliver_event(event)
+
     async def disconnect(self, code: int) -> None:
         if self.listener is not None:
             bus = get_bus()
@@ -180,35 +202,18 @@ class StationConsumer(StationSocket):
     """``ws/stations/<slug>/``: the station's audio, state and listeners."""
 
     async def join(self) -> None:
-        hub = await get_bus().attach(self.station.pk)
-        listener = self.attach_listener(Listener)
-        mark = hub.events_published
-        history = await achat_history(self.station)
         user = self.scope["user"]
-        # From here to join() nothing is awaited, so the burst and the live
-        # packets that follow it meet without a gap.
-        self.send_message(
-            {
+        await self.join_hub(
+            Listener,
+            lambda hub: {
                 "type": "hello",
                 "station": {"slug": self.station.slug, "name": self.station.name},
                 **hub.state.as_dict(),
                 "listeners": hub.listener_estimate + 1,
                 "user": user.get_username() if user.is_authenticated else None,
                 "format": station_format(self.station),
-            }
+            },
         )
-        self.send_message({"type": CHAT_HISTORY, "messages": history})
-        hub.join(listener)
-        self.send_chat_missed(hub.events_since(mark), history)
-
-    def send_chat_missed(self, events: list[Event], history: list[dict]) -> None:
-        """Chat that happened while the history was being read."""
-        in_history = {message["id"] for message in history}
-        for event in events:
-            if event.type == CHAT_DELETED or (
-                event.type == CHAT and event.data["id"] not in in_history
-            ):
-                self.listener.deliver_event(event)
 
     def handlers(self) -> dict[str, Handler]:
         return {"chat": self.chat, **super().handlers()}
@@ -248,12 +253,13 @@ class BroadcastConsumer(StationSocket):
         if not await astation_has_dj(self.station, user):
             await self.close(code=protocol.CLOSE_FORBIDDEN)
             return
-        hub = await get_bus().attach(self.station.pk)
-        listener = self.attach_listener(ControlListener)
-        self.send_message(
-            {**listeners_with_users(hub.audience), "count": hub.listener_estimate}
+        await self.join_hub(
+            ControlListener,
+            lambda hub: {
+                **listeners_with_users(hub.audience),
+                "count": hub.listener_estimate,
+            },
         )
-        hub.join(listener)
 
     def handlers(self) -> dict[str, Handler]:
         return {

@@ -38,7 +38,7 @@ async def go_live(
     )
     await dj.send(json.dumps({"type": "start", "format": mime}))
     while (reply := json.loads(await dj.recv()))["type"] != "live":
-        assert reply["type"] in ("listeners", "on_air"), reply
+        assert reply["type"] in ("listeners", "chat.history", "on_air"), reply
     return dj
 
 

@@ -50,6 +50,8 @@ async def test_chat_reaches_the_room_on_every_worker(workers):
         f"{second.ws_url}/ws/stations/{STATION}/broadcast/",
         cookie=sign_in(second.http_url, *DJ),
     )
+    # Once its history has come, the console is in the room.
+    await next_message(console, "chat.history")
     text = "<img src=x onerror=alert(1)> hello from worker one"
     await talker.send(json.dumps({"type": "chat", "text": text}))
     async with asyncio.timeout(10):

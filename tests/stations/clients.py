@@ -67,10 +67,12 @@ class Sockets:
         return room, hello
 
     async def studio(self, slug: str, persona: Persona) -> WebsocketCommunicator:
-        """A DJ's broadcast socket, past the listener count it starts with."""
+        """A DJ's broadcast socket, past the listener count and chat history."""
         studio = await self.connect(broadcast_path(slug), persona)
         first = await receive_json(studio, skip=())
         assert first["type"] == "listeners", first
+        history = await receive_json(studio, skip=())
+        assert history["type"] == "chat.history", history
         return studio
 
     async def close_all(self) -> None:

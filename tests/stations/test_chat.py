@@ -12,7 +12,13 @@ from django.utils import timezone
 from stations import protocol
 from stations.models import CHAT_MAX_CHARS, ChatMessage, Station
 
-from .clients import messages_within, receive_json, receive_type, room_path
+from .clients import (
+    broadcast_path,
+    messages_within,
+    receive_json,
+    receive_type,
+    room_path,
+)
 from .conftest import OTHER_STATION_SLUG, STATION_SLUG, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -93,6 +99,21 @@ async def test_history_follows_hello_latest_fifty_oldest_first(
     assert [m["id"] for m in history["messages"]] == [m.pk for m in expected]
     assert history["messages"][0]["text"] == "message 2"
     assert all(set(m) == CHAT_FIELDS for m in history["messages"])
+
+
+async def test_the_dj_console_gets_the_history_after_its_listener_count(
+    sockets, station, listener, dj
+):
+    """The DJ's socket: ``listeners`` first, then ``chat.history``, then live chat."""
+    stored = await store_messages("listener", ["before the show", "hello DJ"])
+    room, _ = await sockets.join(STATION_SLUG, listener)
+    studio = await sockets.connect(broadcast_path(STATION_SLUG), dj)
+    assert json.loads(await studio.receive_from())["type"] == "listeners"
+    history = json.loads(await studio.receive_from())
+    assert history["type"] == "chat.history"
+    assert [m["id"] for m in history["messages"]] == [m.pk for m in stored]
+    await send_chat(room, "live now")
+    assert (await receive_type(studio, "chat"))["text"] == "live now"
 
 
 async def test_history_is_empty_for_a_new_station(sockets, station, anonymous):
