@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
 from stations.models import Station
 
 from .models import Track
@@ -18,16 +16,6 @@ def station_ids_with_tracks() -> list[int]:
         .values_list("station_id", flat=True)
         .distinct()
     )
-
-
-def station_get(slug: str) -> Station | None:
-    return Station.objects.filter(slug=slug).first()
-
-
-def station_has_dj(station: Station, user: AbstractBaseUser | AnonymousUser) -> bool:
-    if not user.is_authenticated:
-        return False
-    return station.djs.filter(pk=user.pk).exists()
 
 
 def station_track(station: Station, track_id: int) -> Track | None:

@@ -24,15 +24,10 @@ from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.views.decorators.csrf import csrf_exempt
 
 from stations.models import Station
+from stations.selectors import station_get, station_has_dj
 
 from .analysis import BYTES_PER_MB, FileTooBig, UnusableAudio
-from .selectors import (
-    library_document,
-    station_get,
-    station_has_dj,
-    station_track,
-    track_as_dict,
-)
+from .selectors import library_document, station_track, track_as_dict
 from .services import (
     LibraryMismatch,
     library_reorder,

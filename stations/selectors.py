@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from .streaming.bus import StationBus
 
 
+def station_get(slug: str) -> Station | None:
+    return Station.objects.filter(slug=slug).first()
+
+
 async def astation_get(slug: str) -> Station | None:
     return await Station.objects.filter(slug=slug).afirst()
 
@@ -53,6 +57,12 @@ async def astation_directory(bus: StationBus) -> list[dict[str, Any]]:
     return entries
 
 
+def station_has_dj(station: Station, user: AbstractBaseUser | AnonymousUser) -> bool:
+    if not user.is_authenticated:
+        return False
+    return station.djs.filter(pk=user.pk).exists()
+
+
 async def astation_has_dj(
     station: Station, user: AbstractBaseUser | AnonymousUser
 ) -> bool:
@@ -75,9 +85,7 @@ def station_chat_moderator(
     station: Station, user: AbstractBaseUser | AnonymousUser
 ) -> bool:
     """Whether ``user`` may delete messages and mute users in the chat."""
-    if not user.is_authenticated:
-        return False
-    return user.is_staff or station.djs.filter(pk=user.pk).exists()
+    return user.is_staff or station_has_dj(station, user)
 
 
 def station_chat_muted(station: Station, user: AbstractBaseUser) -> bool:

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 
 from .models import Station
 from .runtime import get_bus
-from .selectors import astation_directory, astation_get
+from .selectors import astation_directory, astation_get, station_has_dj
 
 
 def directory(request: HttpRequest) -> HttpResponse:
@@ -37,7 +37,7 @@ def studio(request: HttpRequest, slug: str) -> HttpResponse:
     Template: ``stations/studio.html``; context: ``station``.
     """
     station = get_object_or_404(Station, slug=slug)
-    if not station.djs.filter(pk=request.user.pk).exists():
+    if not station_has_dj(station, request.user):
         raise PermissionDenied("Only this station's DJs may open its studio.")
     return render(request, "stations/studio.html", {"station": station})
 

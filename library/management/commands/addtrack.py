@@ -4,8 +4,8 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from library.analysis import UnusableAudio
-from library.selectors import station_get
 from library.services import track_add
+from stations.selectors import station_get
 
 
 class Command(BaseCommand):
