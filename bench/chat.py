@@ -65,7 +65,7 @@ from tests.support.servers import Deployment  # noqa: E402
 STATION = "chatbench"
 PASSWORD = "bench-password-1"
 _time = time.time
-HANDSHAKE, OPEN, CLOSED = 0, 1, 2
+HANDSHAKE, OPEN, CLOSED = lb.HANDSHAKE, lb.OPEN, lb.CLOSED
 
 
 # --- a minimal text WebSocket client -----------------------------------------
@@ -89,26 +89,11 @@ class Client(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
-        cookie = f"Cookie: {self.cookie}\r\n" if self.cookie else ""
-        transport.write(
-            (
-                f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {lb.WS_KEY}\r\nSec-WebSocket-Version: 13\r\n"
-                f"Origin: {lb.ORIGIN}\r\n{cookie}\r\n"
-            ).encode()
-        )
+        transport.write(lb.upgrade_request(self.path, self.port, self.cookie))
 
     def connection_lost(self, exc) -> None:
         self.state = CLOSED
-        self._settle(exc or ConnectionError("connection closed"))
-
-    def _settle(self, exc) -> None:
-        if self.opened is not None and not self.opened.done():
-            if exc is None:
-                self.opened.set_result(None)
-            else:
-                self.opened.set_exception(exc)
+        lb.settle(self.opened, exc or ConnectionError("connection closed"))
 
     def data_received(self, data: bytes) -> None:
         now_ms = _time() * 1000.0
@@ -117,19 +102,9 @@ class Client(asyncio.Protocol):
             self.buf = b""
         pos = 0
         if self.state == HANDSHAKE:
-            end = data.find(b"\r\n\r\n")
-            if end < 0:
-                self.buf = data
+            pos = lb.read_upgrade(self, data)
+            if pos is None:
                 return
-            if not data.startswith(b"HTTP/1.1 101"):
-                self.error = data[: data.find(b"\r\n")].decode(errors="replace")
-                self.state = CLOSED
-                self.transport.abort()
-                self._settle(ConnectionError(self.error))
-                return
-            self.state = OPEN
-            self._settle(None)
-            pos = end + 4
         n = len(data)
         while (frame := lb.parse_frame(data, pos)) is not None:
             opcode, start, end = frame

@@ -124,6 +124,49 @@ def pong_frame(payload: bytes) -> bytes:
     return b"\x8a" + bytes((0x80 | len(payload),)) + b"\0\0\0\0" + payload
 
 
+def upgrade_request(path: str, port: int, cookie: str | None = None) -> bytes:
+    """A client's WebSocket upgrade request for ``path``."""
+    cookie_line = f"Cookie: {cookie}\r\n" if cookie else ""
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {WS_KEY}\r\nSec-WebSocket-Version: 13\r\n"
+        f"Origin: {ORIGIN}\r\n{cookie_line}\r\n"
+    ).encode()
+
+
+def read_upgrade(client, data: bytes) -> int | None:
+    """Take the server's answer to ``client``'s upgrade request from ``data``.
+
+    Returns where the WebSocket frames begin, or None: the answer is not
+    whole yet (it waits in ``client.buf``), or refused (``client`` closed).
+    ``client`` has ``buf``, ``state``, ``error``, ``transport`` and
+    ``opened``, which is settled here.
+    """
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        client.buf = data
+        return None
+    if not data.startswith(b"HTTP/1.1 101"):
+        client.error = data[: data.find(b"\r\n")].decode(errors="replace")
+        client.state = CLOSED
+        client.transport.abort()
+        settle(client.opened, ConnectionError(client.error))
+        return None
+    client.state = OPEN
+    settle(client.opened, None)
+    return end + 4
+
+
+def settle(opened: asyncio.Future | None, exc: BaseException | None) -> None:
+    """Resolve a client's ``opened`` once: with None if the socket opened."""
+    if opened is not None and not opened.done():
+        if exc is None:
+            opened.set_result(None)
+        else:
+            opened.set_exception(exc)
+
+
 # --- the measuring window ---------------------------------------------------
 
 
@@ -240,21 +283,13 @@ class Listener(asyncio.Protocol):
     def connection_made(self, transport) -> None:
         self.transport = transport
         port = self.bench.port
-        transport.write(
-            (
-                f"GET /ws/stations/{STATION}/ HTTP/1.1\r\n"
-                f"Host: 127.0.0.1:{port}\r\n"
-                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {WS_KEY}\r\nSec-WebSocket-Version: 13\r\n"
-                f"Origin: {ORIGIN}\r\n\r\n"
-            ).encode()
-        )
+        transport.write(upgrade_request(f"/ws/stations/{STATION}/", port))
 
     def connection_lost(self, exc) -> None:
         if self.state != CLOSED:
             self.state = CLOSED
             self.t_closed = _perf()
-        self._settle(exc or ConnectionError("connection closed"))
+        settle(self.opened, exc or ConnectionError("connection closed"))
 
     def data_received(self, data: bytes) -> None:
         now_ms = _time() * 1000.0
@@ -264,20 +299,10 @@ class Listener(asyncio.Protocol):
             self.buf = b""
         pos = 0
         if self.state == HANDSHAKE:
-            end = data.find(b"\r\n\r\n")
-            if end < 0:
-                self.buf = data
+            pos = read_upgrade(self, data)
+            if pos is None:
                 return
-            if not data.startswith(b"HTTP/1.1 101"):
-                self.error = data[: data.find(b"\r\n")].decode(errors="replace")
-                self.state = CLOSED
-                self.transport.abort()
-                self._settle(ConnectionError(self.error))
-                return
-            self.state = OPEN
             self.t_open = _perf()
-            self._settle(None)
-            pos = end + 4
         n = len(data)
         window = self.bench.window
         while (frame := parse_frame(data, pos)) is not None:
@@ -367,13 +392,6 @@ class Listener(asyncio.Protocol):
             self.t_audio = _perf()
             if self.kind == "probe":
                 self.bench.probe_done(self)
-
-    def _settle(self, exc: BaseException | None) -> None:
-        if self.opened is not None and not self.opened.done():
-            if exc is None:
-                self.opened.set_result(None)
-            else:
-                self.opened.set_exception(exc)
 
     def close(self) -> None:
         if self.transport is not None and self.state == OPEN:
