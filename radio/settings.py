@@ -87,6 +87,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             "timeout": 20,
         }
     )
+    # Each thread keeps its connection: opening one, with its PRAGMA, for
+    # every query cost the inbox a third of its CPU (docs/PERFORMANCE.md).
+    DATABASES["default"]["CONN_MAX_AGE"] = None
     # A file beside the database (not in memory): live tests' daphne
     # processes open it too. Named after it, so runs on other files never meet.
     _database = Path(DATABASES["default"]["NAME"])
