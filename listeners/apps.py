@@ -6,3 +6,6 @@ class ListenersConfig(AppConfig):
     name = "listeners"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("Listeners")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - registers the receivers

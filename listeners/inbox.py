@@ -9,8 +9,6 @@ MAX_TEXT_CHARS = 1000
 MAX_UNREAD = 200
 # Most ids one ``inbox.read`` may carry.
 MAX_READ_IDS = 200
-# Longest username a client may name (Django's ``AbstractUser`` allows 150).
-MAX_USERNAME_CHARS = 150
 
 # Error code of {"type": "error"} beyond those of ``stations.protocol``.
 UNKNOWN_USER = "unknown_user"

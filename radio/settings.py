@@ -163,6 +163,14 @@ RADIO_LISTENER_MAX_STALL_SECONDS = env_float("RADIO_LISTENER_MAX_STALL_SECONDS",
 RADIO_DJ_IDLE_TIMEOUT_SECONDS = env_float("RADIO_DJ_IDLE_TIMEOUT_SECONDS", 10.0)
 # A DJ whose connection drops may reconnect this soon and carry on.
 RADIO_DJ_RECONNECT_GRACE_SECONDS = env_float("RADIO_DJ_RECONNECT_GRACE_SECONDS", 5.0)
+# A DJ may send audio ahead of real time by this much at most (a network
+# hiccup's backlog) ...
+RADIO_DJ_AUDIO_HEAD_START_SECONDS = env_float("RADIO_DJ_AUDIO_HEAD_START_SECONDS", 10.0)
+# ... and catch up at this many times real time; faster ends the broadcast.
+RADIO_DJ_MAX_AUDIO_SPEED = env_float("RADIO_DJ_MAX_AUDIO_SPEED", 2.0)
+# Title changes a DJ may send at once, then how many more per second.
+RADIO_NOW_PLAYING_BURST = env_int("RADIO_NOW_PLAYING_BURST", 5)
+RADIO_NOW_PLAYING_PER_SECOND = env_float("RADIO_NOW_PLAYING_PER_SECOND", 0.5)
 # Largest binary audio message a DJ may send (daphne refuses over 1 MiB).
 RADIO_MAX_AUDIO_CHUNK_BYTES = env_int("RADIO_MAX_AUDIO_CHUNK_BYTES", 256 * 1024)
 # Largest JSON message any client may send.
@@ -171,6 +179,10 @@ RADIO_MAX_TEXT_FRAME_BYTES = env_int("RADIO_MAX_TEXT_FRAME_BYTES", 4096)
 RADIO_INBOX_BURST = env_int("RADIO_INBOX_BURST", 10)
 # ... and how many more each second after that, on each worker.
 RADIO_INBOX_MESSAGES_PER_SECOND = env_float("RADIO_INBOX_MESSAGES_PER_SECOND", 1.0)
+# Other messages that write to the database (marking read, blocking and
+# unblocking, chat moderation) one user may send at once, then per second.
+RADIO_WRITES_BURST = env_int("RADIO_WRITES_BURST", 20)
+RADIO_WRITES_PER_SECOND = env_float("RADIO_WRITES_PER_SECOND", 2.0)
 # Listener counts are pushed to clients at most this often.
 RADIO_LISTENER_COUNT_INTERVAL_SECONDS = env_float(
     "RADIO_LISTENER_COUNT_INTERVAL_SECONDS", 1.0

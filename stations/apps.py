@@ -8,4 +8,4 @@ class StationsConfig(AppConfig):
     verbose_name = _("Stations")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import checks, signals  # noqa: F401 - register checks and receivers

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 
-from radio.ratelimit import get_rate_limiter
+from radio.sockets import (
+    Close,
+    JsonSocket,
+    auser_active,
+    encode,
+    rate_limit,
+    rate_limit_writes,
+)
 
 from . import protocol
 from .chat import CHAT, CHAT_DELETED, CHAT_HISTORY
@@ -26,47 +33,31 @@ from .services import (
     achat_mute,
     achat_unmute,
 )
-from .streaming.broadcast import MAX_TITLE_CHARS, Broadcast
+from .streaming.broadcast import MAX_TITLE_CHARS, Broadcast, BroadcastTooFast
 from .streaming.bus import Claim
 from .streaming.hub import StationHub, listeners_with_users
 from .streaming.ingest import UnsupportedFormat
 from .streaming.listeners import ControlListener, Listener
 from .streaming.transcoder import TranscoderError
-from .streaming.transport import (
-    SERVER_SEND,
-    Transport,
-    send_close_frame,
-    websocket_transport,
-)
+from .streaming.transport import SERVER_SEND, Transport, websocket_transport
 
 logger = logging.getLogger(__name__)
 
 # Close codes a client sends when it leaves on purpose.
 DELIBERATE_CLOSE_CODES = {1000, 1001}
-# Longest username a moderator may name (Django's username max_length).
-MAX_USERNAME_CHARS = 150
-
-Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-class StationSocket(AsyncWebsocketConsumer):
-    """What both station sockets share: the station, limits, JSON errors,
-    the station's chat and its moderation."""
+class StationSocket(JsonSocket):
+    """What both station sockets share: the station, its hub, the station's
+    chat and its moderation."""
 
     transport: Transport | None = None
     listener: Listener | None = None
-    closed_by_server = False
-
-    async def connect(self) -> None:
-        await self.accept()
-        self.station = await astation_get(self.scope["url_route"]["kwargs"]["slug"])
-        if self.station is None:
-            await self.close(code=protocol.CLOSE_NO_SUCH_STATION)
-            return
-        await self.join()
 
     async def join(self) -> None:
-        raise NotImplementedError
+        self.station = await astation_get(self.scope["url_route"]["kwargs"]["slug"])
+        if self.station is None:
+            raise Close(protocol.CLOSE_NO_SUCH_STATION)
 
     def attach_listener(self, listener_class: type[Listener]) -> Listener:
         self.transport = websocket_transport(self.scope[SERVER_SEND])
@@ -80,51 +71,20 @@ class StationSocket(AsyncWebsocketConsumer):
         return self.listener
 
     async def close(self, code: int | bool | None = None, reason: str | None = None):
-        self.closed_by_server = True
+        # What was written to the client goes before the close frame.
+        if self.transport is not None:
+            await self.transport.drain()
         await super().close(code, reason)
-
-    async def close_too_big(self) -> None:
-        self.closed_by_server = True
-        if not send_close_frame(
-            self.scope[SERVER_SEND], protocol.CLOSE_MESSAGE_TOO_BIG
-        ):
-            await self.close(code=protocol.CLOSE_MESSAGE_TOO_BIG)
 
     def close_too_far_behind(self) -> None:
         run_in_background(self.close(code=protocol.CLOSE_TOO_FAR_BEHIND))
 
-    def send_message(self, message: dict[str, Any]) -> None:
-        self.transport.send_text(json.dumps(message, separators=(",", ":")))
+    async def send_message(self, message: dict[str, Any]) -> None:
+        self.write_message(message)
 
-    async def receive(
-        self, text_data: str | None = None, bytes_data: bytes | None = None
-    ) -> None:
-        try:
-            if bytes_data is not None:
-                await self.receive_audio(bytes_data)
-            elif len(text_data.encode()) > settings.RADIO_MAX_TEXT_FRAME_BYTES:
-                await self.close_too_big()
-            else:
-                await self.receive_message(protocol.decode_message(text_data))
-        except ProtocolError as problem:
-            self.send_message(protocol.error(problem.code, str(problem)))
-
-    async def receive_audio(self, data: bytes) -> None:
-        raise ProtocolError("Only a live DJ sends audio, on the broadcast socket.")
-
-    def handlers(self) -> dict[str, Handler]:
-        """The client message types this socket takes, with their handlers."""
-        return {
-            "chat.delete": self.chat_delete,
-            "chat.mute": self.chat_mute,
-            "chat.unmute": self.chat_unmute,
-        }
-
-    async def receive_message(self, message: dict[str, Any]) -> None:
-        handler = self.handlers().get(message["type"])
-        if handler is None:
-            raise ProtocolError(f"Unknown message type {message['type']!r}.")
-        await handler(message)
+    def write_message(self, message: dict[str, Any]) -> None:
+        """Write ``message`` behind the audio and events already written."""
+        self.transport.send_text(encode(message))
 
     # --- Chat ----------------------------------------------------------------
 
@@ -134,32 +94,24 @@ class StationSocket(AsyncWebsocketConsumer):
             raise ProtocolError("Sign in to chat.", protocol.AUTH_REQUIRED)
         return user
 
-    async def chat_delete(self, message: dict[str, Any]) -> None:
-        message_id = message.get("id")
-        if type(message_id) is not int:
-            raise ProtocolError('"id" must be the id of a chat message.')
+    async def handle_chat_delete(self, message: dict[str, Any]) -> None:
+        message_id = protocol.id_field(message, "id")
         await self.moderate(achat_message_delete, message_id=message_id)
 
-    async def chat_mute(self, message: dict[str, Any]) -> None:
-        username = self.username_field(message)
+    async def handle_chat_mute(self, message: dict[str, Any]) -> None:
+        username = protocol.username_field(message, "user")
         await self.moderate(achat_mute, username=username)
-        self.send_message({"type": "chat.muted", "user": username})
+        await self.send_message({"type": "chat.muted", "user": username})
 
-    async def chat_unmute(self, message: dict[str, Any]) -> None:
-        username = self.username_field(message)
+    async def handle_chat_unmute(self, message: dict[str, Any]) -> None:
+        username = protocol.username_field(message, "user")
         await self.moderate(achat_unmute, username=username)
-        self.send_message({"type": "chat.unmuted", "user": username})
-
-    @staticmethod
-    def username_field(message: dict[str, Any]) -> str:
-        username = protocol.text_field(message, "user", max_chars=MAX_USERNAME_CHARS)
-        if not username:
-            raise ProtocolError('"user" must name a user.')
-        return username
+        await self.send_message({"type": "chat.unmuted", "user": username})
 
     async def moderate(self, service, **arguments: Any) -> None:
         """Call a moderation service as the signed-in user."""
         actor = self.signed_in_user()
+        rate_limit_writes(actor.pk)
         try:
             await service(station=self.station, actor=actor, **arguments)
         except ChatForbidden as problem:
@@ -180,8 +132,8 @@ class StationSocket(AsyncWebsocketConsumer):
         history = await achat_history(self.station)
         # From here to join() nothing is awaited, so the burst and the live
         # packets that follow it meet without a gap.
-        self.send_message(first(hub))
-        self.send_message({"type": CHAT_HISTORY, "messages": history})
+        self.write_message(first(hub))
+        self.write_message({"type": CHAT_HISTORY, "messages": history})
         hub.join(listener)
         in_history = {message["id"] for message in history}
         for event in hub.events_since(mark):
@@ -190,18 +142,21 @@ class StationSocket(AsyncWebsocketConsumer):
             ):
                 listener.deliver_event(event)
 
-    async def disconnect(self, code: int) -> None:
+    async def leave(self, code: int) -> None:
         if self.listener is not None:
             bus = get_bus()
             bus.hub(self.station.pk).leave(self.listener)
-            await self.transport.aclose()
-            await bus.detach(self.station.pk)
+            try:
+                await self.transport.aclose()
+            finally:
+                await bus.detach(self.station.pk)
 
 
 class StationConsumer(StationSocket):
     """``ws/stations/<slug>/``: the station's audio, state and listeners."""
 
     async def join(self) -> None:
+        await super().join()
         user = self.scope["user"]
         await self.join_hub(
             Listener,
@@ -215,25 +170,31 @@ class StationConsumer(StationSocket):
             },
         )
 
-    def handlers(self) -> dict[str, Handler]:
-        return {"chat": self.chat, **super().handlers()}
+    async def check_rights(self) -> None:
+        """A user who may no longer sign in stays, as an anonymous listener."""
+        if not await auser_active(self.scope["user"]):
+            self.scope["user"] = AnonymousUser()
+            self.listener.username = None
+            await self.send_message(
+                protocol.error(
+                    protocol.AUTH_REQUIRED,
+                    "You are signed out; you go on listening as a guest.",
+                )
+            )
 
-    async def chat(self, message: dict[str, Any]) -> None:
+    async def handle_chat(self, message: dict[str, Any]) -> None:
         """A chat message from the signed-in user; the session says who."""
         user = self.signed_in_user()
         text = protocol.text_field(message, "text", max_chars=CHAT_MAX_CHARS)
         if not text:
             raise ProtocolError('"text" must not be empty.')
-        limiter = get_rate_limiter(
+        rate_limit(
             "chat",
+            user.pk,
             burst=settings.RADIO_CHAT_BURST_MESSAGES,
             per_second=settings.RADIO_CHAT_MESSAGES_PER_SECOND,
+            refusal="You are sending chat messages too fast; wait a moment.",
         )
-        if not limiter.allow(user.pk):
-            raise ProtocolError(
-                "You are sending chat messages too fast; wait a moment.",
-                protocol.RATE_LIMITED,
-            )
         try:
             await achat_message_create(station=self.station, user=user, text=text)
         except ChatForbidden as problem:
@@ -246,13 +207,8 @@ class BroadcastConsumer(StationSocket):
     broadcast: Broadcast | None = None
 
     async def join(self) -> None:
-        user = self.scope["user"]
-        if not user.is_authenticated:
-            await self.close(code=protocol.CLOSE_SIGN_IN_REQUIRED)
-            return
-        if not await astation_has_dj(self.station, user):
-            await self.close(code=protocol.CLOSE_FORBIDDEN)
-            return
+        await super().join()
+        await self.require_dj()
         await self.join_hub(
             ControlListener,
             lambda hub: {
@@ -261,18 +217,33 @@ class BroadcastConsumer(StationSocket):
             },
         )
 
-    def handlers(self) -> dict[str, Handler]:
-        return {
-            "start": self.start,
-            "now_playing": self.now_playing,
-            "stop": self.stop,
-            **super().handlers(),
-        }
+    async def require_dj(self) -> None:
+        """Close the socket unless its user is (still) a DJ of the station."""
+        user = self.scope["user"]
+        if not user.is_authenticated:
+            raise Close(protocol.CLOSE_SIGN_IN_REQUIRED)
+        if not await astation_has_dj(self.station, user):
+            raise Close(protocol.CLOSE_FORBIDDEN)
 
-    async def start(self, message: dict[str, Any]) -> None:
+    async def check_rights(self) -> None:
+        """A DJ taken off the station, or whose account was closed, goes off air."""
+        try:
+            await self.require_dj()
+        except Close:
+            if self.broadcast is not None:
+                await self.broadcast.stop()
+            await self.send_message(
+                protocol.error(
+                    protocol.FORBIDDEN, "You are no longer a DJ of this station."
+                )
+            )
+            raise
+
+    async def handle_start(self, message: dict[str, Any]) -> None:
         if self.broadcast is not None and self.broadcast.live:
             raise ProtocolError("This broadcast has started already.")
         mime = protocol.text_field(message, "format", max_chars=100)
+        await self.require_dj()
         broadcast = Broadcast(
             bus=get_bus(),
             station_id=self.station.pk,
@@ -290,28 +261,43 @@ class BroadcastConsumer(StationSocket):
                 "The server cannot take audio now.", protocol.INPUT_FAILED
             ) from None
         if claim is Claim.REFUSED:
-            await self.close(code=protocol.CLOSE_DJ_ALREADY_LIVE)
-            return
+            raise Close(protocol.CLOSE_DJ_ALREADY_LIVE)
         self.broadcast = broadcast
-        self.send_message({"type": "live", "resumed": claim is Claim.RESUMED})
+        await self.send_message({"type": "live", "resumed": claim is Claim.RESUMED})
 
-    async def now_playing(self, message: dict[str, Any]) -> None:
+    async def handle_now_playing(self, message: dict[str, Any]) -> None:
         broadcast = self.live_broadcast()
-        await broadcast.set_now_playing(
-            title=protocol.text_field(message, "title", max_chars=MAX_TITLE_CHARS),
-            artist=protocol.text_field(message, "artist", max_chars=MAX_TITLE_CHARS),
+        title = protocol.text_field(message, "title", max_chars=MAX_TITLE_CHARS)
+        artist = protocol.text_field(message, "artist", max_chars=MAX_TITLE_CHARS)
+        rate_limit(
+            "now_playing",
+            self.scope["user"].pk,
+            burst=settings.RADIO_NOW_PLAYING_BURST,
+            per_second=settings.RADIO_NOW_PLAYING_PER_SECOND,
+            refusal="The title changes too often; wait a moment.",
         )
+        await broadcast.set_now_playing(title=title, artist=artist)
 
-    async def stop(self, message: dict[str, Any]) -> None:
+    async def handle_stop(self, message: dict[str, Any]) -> None:
         await self.live_broadcast().stop()
 
-    async def receive_audio(self, data: bytes) -> None:
+    async def receive_bytes(self, data: bytes) -> None:
         if len(data) > settings.RADIO_MAX_AUDIO_CHUNK_BYTES:
-            await self.close_too_big()
+            await self.close_with(protocol.CLOSE_MESSAGE_TOO_BIG)
             return
         broadcast = self.live_broadcast()
         try:
             await broadcast.feed(data)
+        except BroadcastTooFast:
+            await broadcast.stop()
+            await self.send_message(
+                protocol.error(
+                    protocol.TOO_FAST,
+                    "Audio arrived much faster than it plays; send it in real "
+                    "time. The broadcast has ended.",
+                )
+            )
+            raise Close(protocol.CLOSE_BAD_REQUEST) from None
         except TranscoderError as problem:
             logger.warning(
                 "Broadcast input failed on station %s: %s", self.station.slug, problem
@@ -330,21 +316,23 @@ class BroadcastConsumer(StationSocket):
     def broadcast_lost(self, reason: str) -> None:
         """The broadcast ended without the DJ asking (idle, or taken over)."""
         if reason == "idle":
-            self.send_message(
+            self.write_message(
                 protocol.error(
                     protocol.IDLE, "No audio arrived for too long; you are off air."
                 )
             )
         run_in_background(self.close())
 
-    async def disconnect(self, code: int) -> None:
+    async def leave(self, code: int) -> None:
         broadcast = self.broadcast
-        if broadcast is not None and broadcast.live:
-            if self.closed_by_server or code in DELIBERATE_CLOSE_CODES:
-                await broadcast.stop()
-            else:
-                run_in_background(broadcast.suspend())
-        await super().disconnect(code)
+        try:
+            if broadcast is not None and broadcast.live:
+                if self.closed_by_server or code in DELIBERATE_CLOSE_CODES:
+                    await broadcast.stop()
+                else:
+                    run_in_background(broadcast.suspend())
+        finally:
+            await super().leave(code)
 
 
 class NotFoundConsumer(AsyncWebsocketConsumer):

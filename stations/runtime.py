@@ -47,6 +47,8 @@ def broadcast_settings(station: Station) -> BroadcastSettings:
         bitrate_kbps=station.bitrate,
         idle_timeout_s=settings.RADIO_DJ_IDLE_TIMEOUT_SECONDS,
         reconnect_grace_s=settings.RADIO_DJ_RECONNECT_GRACE_SECONDS,
+        audio_head_start_s=settings.RADIO_DJ_AUDIO_HEAD_START_SECONDS,
+        max_audio_speed=settings.RADIO_DJ_MAX_AUDIO_SPEED,
         ffmpeg=settings.RADIO_FFMPEG,
     )
 

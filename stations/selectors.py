@@ -60,7 +60,7 @@ async def astation_directory(bus: StationBus) -> list[dict[str, Any]]:
 def station_has_dj(station: Station, user: AbstractBaseUser | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
-    return station.djs.filter(pk=user.pk).exists()
+    return station.djs.filter(pk=user.pk, is_active=True).exists()
 
 
 async def astation_has_dj(
@@ -68,7 +68,7 @@ async def astation_has_dj(
 ) -> bool:
     if not user.is_authenticated:
         return False
-    return await station.djs.filter(pk=user.pk).aexists()
+    return await station.djs.filter(pk=user.pk, is_active=True).aexists()
 
 
 def station_format(station: Station) -> dict[str, Any]:

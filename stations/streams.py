@@ -60,8 +60,10 @@ async def station_stream(scope: dict[str, Any], receive, send) -> None:
         await _until_disconnected_or(receive, too_slow)
     finally:
         hub.leave(listener)
-        await transport.aclose()
-        await bus.detach(station.pk)
+        try:
+            await transport.aclose()
+        finally:
+            await bus.detach(station.pk)
     if too_slow.is_set():
         await send({"type": "http.response.body", "body": b""})
 

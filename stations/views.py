@@ -1,5 +1,9 @@
 """Station pages and the public status document."""
 
+import asyncio
+import os
+
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -67,3 +71,23 @@ async def directory_status(request: HttpRequest) -> JsonResponse:
     Async for the same reason as ``status``; the directory page polls it.
     """
     return JsonResponse({"stations": await astation_directory(get_bus())})
+
+
+@staff_member_required
+async def worker_status(request: HttpRequest) -> JsonResponse:
+    """What this worker process holds, for operators (staff only): its
+    station hubs with their clients, and its asyncio tasks."""
+    hubs = get_bus().hubs()
+    return JsonResponse(
+        {
+            "pid": os.getpid(),
+            "hubs": {
+                str(station_id): {
+                    "clients": hub.client_count,
+                    "listeners": hub.local_count,
+                }
+                for station_id, hub in hubs.items()
+            },
+            "tasks": len(asyncio.all_tasks()),
+        }
+    )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .bus import LEASE_TTL_S, LIVE, Claim, Lease, StationBus
 from .hub import now_playing_event, on_air_event
 from .ingest import Ingest, open_ingest
+from .pacing import AudioPace
 from .packets import AudioPacket, Event
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,14 @@ class BroadcastSettings:
     bitrate_kbps: int
     idle_timeout_s: float
     reconnect_grace_s: float
+    # How far ahead of real time the DJ's audio may run (``pacing.AudioPace``).
+    audio_head_start_s: float = 10.0
+    max_audio_speed: float = 2.0
     ffmpeg: str = "ffmpeg"
+
+
+class BroadcastTooFast(Exception):
+    """The DJ's audio arrives much faster than it plays."""
 
 
 class Broadcast:
@@ -56,6 +64,11 @@ class Broadcast:
         self._next_seq = 0
         self._last_input = 0.0
         self._keeper: asyncio.Task | None = None
+        self._pace = AudioPace(
+            head_start_s=settings.audio_head_start_s,
+            max_speed=settings.max_audio_speed,
+        )
+        self._too_fast = False
         self.live = False
 
     @property
@@ -87,11 +100,25 @@ class Broadcast:
         return claim
 
     async def feed(self, data: bytes) -> None:
-        """Take the next chunk of the DJ's audio."""
+        """Take the next chunk of the DJ's audio.
+
+        Raises BroadcastTooFast once the audio has run too far ahead of real
+        time; what ran over is not published, and the caller ends the
+        broadcast.
+        """
         if self._ingest is None:
             raise RuntimeError("Send a start message before audio.")
         self._last_input = asyncio.get_running_loop().time()
+        self._check_pace()
         await self._ingest.feed(data)
+        self._check_pace()
+
+    def _check_pace(self) -> None:
+        if self._too_fast:
+            raise BroadcastTooFast(
+                f"Station {self.station_id}: audio ran over the head start of "
+                f"{self._settings.audio_head_start_s:g} s."
+            )
 
     async def set_now_playing(self, *, title: str, artist: str) -> None:
         await self._publish(
@@ -103,6 +130,9 @@ class Broadcast:
     async def _publish_audio(
         self, frames: bytes, duration_ms: float, ingest_ms: int
     ) -> None:
+        if self._too_fast or not self._pace.allows(duration_ms):
+            self._too_fast = True
+            return
         packet = AudioPacket.build(
             seq=self._next_seq,
             ingest_ms=ingest_ms,

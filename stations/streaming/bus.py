@@ -113,6 +113,10 @@ class StationBus(ABC):
     def hub(self, station_id: int) -> StationHub | None:
         return self._hubs.get(station_id)
 
+    def hubs(self) -> dict[int, StationHub]:
+        """The hubs of this process, by station id."""
+        return dict(self._hubs)
+
     async def _count_forever(self) -> None:
         while True:
             await asyncio.sleep(self._count_interval_s)

@@ -123,6 +123,11 @@ class StationHub:
     def has_clients(self) -> bool:
         return bool(self._listeners)
 
+    @property
+    def client_count(self) -> int:
+        """Listeners and DJs' consoles of this process."""
+        return len(self._listeners)
+
     def join(self, listener: Listener) -> None:
         """Add a listener and give it the burst, with no gap and no repeat.
 

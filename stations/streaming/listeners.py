@@ -2,18 +2,25 @@
 
 A listener that is not keeping up (its transport is not writable) skips
 audio: it resumes later at a newer packet, which still starts on an MP3
-frame boundary, and sees the gap in ``seq``. One that has not caught up for
-``max_stall_s`` is given up on, and its connection is closed (4408).
+frame boundary, and sees the gap in ``seq``. Events (chat, counts, titles)
+are not skipped: they wait, in order, until it takes writes again. One that
+has not caught up for ``max_stall_s``, or with more than ``MAX_HELD_EVENTS``
+events waiting, is given up on, and its connection is closed (4408).
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 
 from .icy import IcyInterleaver
 from .packets import AudioPacket, Event
 from .transport import Transport
+
+# Events held for a listener that is not taking writes; a few minutes of a
+# busy chat. Past this it is given up on.
+MAX_HELD_EVENTS = 256
 
 
 class Listener:
@@ -36,17 +43,27 @@ class Listener:
         self._on_too_slow = on_too_slow
         self._stalled_since: float | None = None
         self._given_up = False
+        # Events waiting for the transport to take writes; made when needed,
+        # since most listeners never need it.
+        self._held_events: deque[Event] | None = None
 
     def deliver_audio(self, packet: AudioPacket) -> None:
-        if self.transport.writable:
+        if self.transport.writable and self._write_held_events():
             self._stalled_since = None
             self.write_audio(packet)
             return
         self.skipped += 1
+        self._stalled()
+
+    def _stalled(self) -> None:
         now = time.monotonic()
         if self._stalled_since is None:
             self._stalled_since = now
-        elif now - self._stalled_since > self._max_stall_s and not self._given_up:
+        elif now - self._stalled_since > self._max_stall_s:
+            self._give_up()
+
+    def _give_up(self) -> None:
+        if not self._given_up:
             self._given_up = True
             self._on_too_slow()
 
@@ -60,7 +77,28 @@ class Listener:
             self.write_audio(packet)
 
     def deliver_event(self, event: Event) -> None:
-        self.transport.send_text(event.text)
+        if self._held_events is None and self.transport.writable:
+            self.transport.send_text(event.text)
+            return
+        if self._held_events is None:
+            self._held_events = deque()
+        self._held_events.append(event)
+        if len(self._held_events) > MAX_HELD_EVENTS:
+            self._give_up()
+        elif not self._write_held_events():
+            self._stalled()
+
+    def _write_held_events(self) -> bool:
+        """Write held events while the transport takes them; True once none wait."""
+        held = self._held_events
+        if held is None:
+            return True
+        while held and self.transport.writable:
+            self.transport.send_text(held.popleft().text)
+        if held:
+            return False
+        self._held_events = None
+        return True
 
     def deliver_audience(self, *, count: Event, with_users: Event) -> None:
         """A new listener count; only DJs see the names."""

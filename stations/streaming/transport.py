@@ -58,6 +58,9 @@ class Transport(ABC):
     def send_text(self, text: str) -> None:
         """Queue a text WebSocket message."""
 
+    async def drain(self) -> None:  # noqa: B027 - most transports write at once
+        """Wait until what was sent so far has been handed to the server."""
+
     async def aclose(self) -> None:  # noqa: B027 - most transports hold nothing
         """Release what the transport holds; the connection stays as it is."""
 
@@ -235,6 +238,7 @@ class QueuedTransport(Transport):
         self._queue: deque[dict[str, Any]] = deque()
         self._queued_bytes = 0
         self._wakeup = asyncio.Event()
+        self._drained = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._drain())
 
     @property
@@ -250,6 +254,11 @@ class QueuedTransport(Transport):
 
     def send_text(self, text: str) -> None:
         self._put({"type": "websocket.send", "text": text})
+
+    async def drain(self) -> None:
+        while self._queue and not self._task.done():
+            self._drained.clear()
+            await self._drained.wait()
 
     async def aclose(self) -> None:
         self._task.cancel()
@@ -273,7 +282,9 @@ class QueuedTransport(Transport):
                     await self._send(message)
                 except Exception:
                     logger.info("Stopped writing to a client that went away.")
+                    self._drained.set()
                     return
+            self._drained.set()
 
 
 def websocket_transport(send: AsgiSend) -> Transport:

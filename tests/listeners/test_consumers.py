@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
 
 from listeners.models import InboxMessage
 from tests.support.personas import Persona
@@ -242,3 +244,61 @@ async def test_oversized_frame_closes_with_1009(sockets, alice):
     inbox, _ = await sockets.connect(alice)
     await inbox.send_to(text_data='{"type":"inbox.send","text":"' + "x" * 5000 + '"}')
     assert await receive_close(inbox) == 1009
+
+
+@pytest.mark.parametrize("ids", [[2**63], [2**70], [0], [-1], [1, 2**64]])
+async def test_read_ids_beyond_64_bits_are_a_bad_request(sockets, alice, ids):
+    """Ids no database row can have are refused before the database sees
+    them; the socket stays open."""
+    socket, _ = await sockets.connect(alice)
+    await send(socket, type="inbox.read", ids=ids)
+    assert (await receive(socket))["code"] == "bad_request"
+    await send(socket, type="inbox.read", ids=[1])
+    assert await receive(socket) == {"type": "inbox.read", "ids": []}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"to": "\ud800", "text": "hi"},
+        {"to": "bob\x00", "text": "hi"},
+        {"to": "bob", "text": "lone \udc00 half"},
+        {"to": "bob", "text": "nul \x00 inside"},
+        {"to": "bob", "text": "hi", "station": "test-fm\x00"},
+        {"to": "bob", "text": "hi", "station": 7},
+    ],
+)
+async def test_text_no_database_stores_is_a_bad_request(sockets, alice, bob, message):
+    """Lone surrogates and NUL in any field get ``bad_request``, nothing is
+    stored, and the socket goes on working."""
+    socket, _ = await sockets.connect(alice)
+    await send(socket, type="inbox.send", **message)
+    assert (await receive(socket))["code"] == "bad_request"
+    await send(socket, type="inbox.send", to="bob", text="fine")
+    assert (await receive(socket))["type"] == "inbox.sent"
+    assert await InboxMessage.objects.acount() == 1
+
+
+async def test_read_and_block_floods_are_rate_limited(sockets, alice, bob, settings):
+    """Marking read and blocking, each a database write, share a rate limit."""
+    socket, _ = await sockets.connect(alice)
+    for _ in range(settings.RADIO_WRITES_BURST // 2):
+        await send(socket, type="inbox.read", ids=[1])
+        assert (await receive(socket))["type"] == "inbox.read"
+        await send(socket, type="inbox.unblock", user="bob")
+        assert (await receive(socket))["type"] == "inbox.unblocked"
+    await send(socket, type="inbox.read", ids=[1])
+    assert (await receive(socket))["code"] == "rate_limited"
+    await send(socket, type="inbox.block", user="bob")
+    assert (await receive(socket))["code"] == "rate_limited"
+
+
+async def test_a_deactivated_user_is_closed_with_4401(sockets, alice):
+    """Deactivating an account closes every open inbox of it at once."""
+    first, _ = await sockets.connect(alice)
+    second, _ = await sockets.connect(alice)
+    user = await get_user_model().objects.aget(username=alice.username)
+    user.is_active = False
+    await database_sync_to_async(user.save)()
+    assert await receive_close(first) == 4401
+    assert await receive_close(second) == 4401

@@ -16,6 +16,8 @@ LISTENER = ("listener", "listener-password-1")
 # A username with every character Django allows beyond letters and digits.
 FAN = ("a+b@example.com", "fan-password-1")
 STRANGER = ("stranger", "stranger-password-1")
+# Staff: may read a worker's /worker.json.
+OPERATOR = ("operator", "operator-password-1")
 STATION = "live"
 # A 320 kbit/s station: its bursts are more than a transport takes at once.
 LOUD_STATION = "loud"
@@ -24,6 +26,7 @@ LOUD_STATION = "loud"
 def populate(deployment: Deployment) -> None:
     for username, password in (DJ, OTHER_DJ, LISTENER, FAN, STRANGER):
         deployment.create_user(username, password)
+    deployment.create_user(*OPERATOR, staff=True)
     djs = ["--dj", DJ[0], "--dj", OTHER_DJ[0]]
     deployment.manage("createstation", STATION, "--name", "Live Test", *djs)
     deployment.manage(

@@ -61,12 +61,17 @@ class Deployment:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
         return result.stdout
 
-    def create_user(self, username: str, password: str) -> None:
+    def create_user(self, username: str, password: str, *, staff: bool = False) -> None:
         code = (
             "from django.contrib.auth import get_user_model; "
-            f"get_user_model().objects.create_user({username!r}, password={password!r})"
+            f"get_user_model().objects.create_user({username!r}, "
+            f"password={password!r}, is_staff={staff!r})"
         )
         self.manage("shell", "-c", code)
+
+    def shell(self, code: str) -> str:
+        """Run Python ``code`` in ``manage.py shell``, as an operator would."""
+        return self.manage("shell", "-c", code)
 
     def start_worker(self, *extra_args: str, **env: str) -> Worker:
         worker = Worker.start({**self.env, **env}, *extra_args)

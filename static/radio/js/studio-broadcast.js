@@ -25,7 +25,7 @@ const MAX_BUFFERED_BYTES = 128 * 1024;
 
 export const CLOSE_ANOTHER_DJ_LIVE = 4409;
 // Error codes after which the broadcast is over (PROTOCOL.md, error codes).
-const FATAL_ERRORS = new Set(["unsupported_format", "input_failed", "idle"]);
+const FATAL_ERRORS = new Set(["unsupported_format", "input_failed", "idle", "too_fast"]);
 
 /** The states the console shows; ``detail`` of "change" events says why. */
 export const State = Object.freeze({

@@ -1,0 +1,94 @@
+"""A listener that stops taking writes: audio is skipped, events wait."""
+
+from __future__ import annotations
+
+import pytest
+
+from stations.streaming.listeners import MAX_HELD_EVENTS, Listener
+from stations.streaming.packets import AudioPacket, Event
+from stations.streaming.transport import Transport
+
+
+class FakeTransport(Transport):
+    """Records what is written; ``writable`` is set by the test."""
+
+    def __init__(self) -> None:
+        self.is_writable = True
+        self.written: list[bytes | str] = []
+
+    @property
+    def writable(self) -> bool:
+        return self.is_writable
+
+    def send_binary(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def send_text(self, text: str) -> None:
+        self.written.append(text)
+
+
+def packet(seq: int) -> AudioPacket:
+    return AudioPacket.build(seq=seq, ingest_ms=0, duration_ms=100, frames=b"mp3")
+
+
+def chat(number: int) -> Event:
+    return Event.build({"type": "chat", "id": number, "text": f"message {number}"})
+
+
+@pytest.fixture
+def given_up() -> list[bool]:
+    return []
+
+
+@pytest.fixture
+def transport() -> FakeTransport:
+    return FakeTransport()
+
+
+@pytest.fixture
+def listener(transport, given_up) -> Listener:
+    return Listener(
+        transport, max_stall_s=10.0, on_too_slow=lambda: given_up.append(True)
+    )
+
+
+def test_events_wait_for_a_stalled_transport_and_keep_their_order(listener, transport):
+    """Events come while the transport is full; they are written, in order
+    and before the next audio, once it takes writes again."""
+    transport.is_writable = False
+    listener.deliver_event(chat(1))
+    listener.deliver_audio(packet(1))
+    listener.deliver_event(chat(2))
+    assert transport.written == []
+
+    transport.is_writable = True
+    listener.deliver_audio(packet(2))
+    assert transport.written == [chat(1).text, chat(2).text, packet(2).wire]
+    assert listener.skipped == 1
+
+
+def test_a_new_event_flushes_held_ones_first(listener, transport):
+    """A console gets no audio: its next event writes the held ones first."""
+    transport.is_writable = False
+    listener.deliver_event(chat(1))
+    transport.is_writable = True
+    listener.deliver_event(chat(2))
+    assert transport.written == [chat(1).text, chat(2).text]
+
+
+def test_too_many_held_events_give_the_listener_up(listener, transport, given_up):
+    """Past MAX_HELD_EVENTS the listener is given up on, once."""
+    transport.is_writable = False
+    for number in range(MAX_HELD_EVENTS):
+        listener.deliver_event(chat(number))
+    assert given_up == []
+    for number in range(3):
+        listener.deliver_event(chat(MAX_HELD_EVENTS + number))
+    assert given_up == [True]
+    assert transport.written == []
+
+
+def test_a_writable_listener_gets_events_at_once(listener, transport):
+    listener.deliver_event(chat(1))
+    listener.deliver_audio(packet(1))
+    assert transport.written == [chat(1).text, packet(1).wire]
