@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import time
 import urllib.request
 
@@ -17,7 +16,15 @@ from tests.live.conftest import DJ, FAN, LISTENER, OPERATOR, OTHER_DJ, STATION, 
 from tests.live.test_broadcast import go_live, join
 from tests.live.test_chat_and_inbox import open_inbox
 from tests.support.audio import frames_duration_ms, make_tone
-from tests.support.clients import Received, connect, listen, next_message, sign_in
+from tests.support.clients import (
+    Received,
+    close_code_of_eager_client,
+    connect,
+    listen,
+    next_message,
+    sign_in,
+    stream_file,
+)
 
 pytestmark = pytest.mark.live
 
@@ -29,6 +36,8 @@ FLOOD_SECONDS = 120
 # What a flooding DJ can get on air before the server stops them: the head
 # start (RADIO_DJ_AUDIO_HEAD_START_SECONDS) and a little for the time taken.
 MAX_FLOODED_AUDIO_S = 15
+# One MP3 frame of silence at 128 kbit/s, 44.1 kHz, stereo.
+MP3_FRAME = b"\xff\xfb\x90\x64" + bytes(413)
 
 
 def get_json(worker, path: str, cookie: str | None = None) -> dict:
@@ -55,13 +64,19 @@ class WorkerProbe:
     def listeners(self) -> int:
         return get_json(self.worker, f"/stations/{STATION}/status.json")["listeners"]
 
-    def settles_to(self, clients: int, listeners: int) -> bool:
-        """Whether the worker gets back to ``clients`` and ``listeners``."""
+    async def settles_to(self, clients: int, listeners: int) -> bool:
+        """Whether the worker gets back to ``clients`` and ``listeners``.
+
+        Polled, since the worker has no event to await from outside; the
+        event loop keeps running meanwhile, so the test's own clients can
+        hang up.
+        """
         deadline = time.monotonic() + SETTLE_S
         while time.monotonic() < deadline:
-            if (self.clients(), self.listeners()) == (clients, listeners):
+            now = await asyncio.to_thread(lambda: (self.clients(), self.listeners()))
+            if now == (clients, listeners):
                 return True
-            time.sleep(0.1)
+            await asyncio.sleep(0.1)
         return False
 
 
@@ -101,20 +116,21 @@ async def test_start_sent_at_once_by_outsiders_takes_nothing(server, probe):
     listener, hello = await join(server)
     assert hello["on_air"] is False
     stranger = sign_in(server.http_url, *STRANGER)
+    attack = [json.dumps({"type": "start", "format": "audio/mpeg"}), MP3_FRAME * 40]
     for cookie, code in [(None, 4401), (stranger, 4403)] * 5:
-        attacker = await connect(server.ws_url + BROADCAST_PATH, cookie=cookie)
-        await attacker.send(json.dumps({"type": "start", "format": "audio/mpeg"}))
-        await attacker.send(b"\xff\xfb\x90\x64" + bytes(413))
-        assert await closed_with(attacker) == code
+        closed = await close_code_of_eager_client(
+            server.port, BROADCAST_PATH, attack, cookie=cookie
+        )
+        assert closed == code
 
     await assert_no_message(listener, "on_air")
-    assert probe.settles_to(clients=1, listeners=1)
+    assert await probe.settles_to(clients=1, listeners=1)
     dj = await go_live(server, "audio/mpeg")
     assert (await next_message(listener, "on_air"))["source"] == "live"
     await dj.send(json.dumps({"type": "stop"}))
     await dj.close()
     await listener.close()
-    assert probe.settles_to(clients=0, listeners=0)
+    assert await probe.settles_to(clients=0, listeners=0)
 
 
 async def test_a_dj_flooding_audio_is_taken_off_air(server, probe, tmp_path):
@@ -141,26 +157,40 @@ async def test_a_dj_flooding_audio_is_taken_off_air(server, probe, tmp_path):
     assert on_air == [True, False]
     assert 0 < frames_duration_ms(received.mp3) / 1000 < MAX_FLOODED_AUDIO_S
     await listener.close()
-    assert probe.settles_to(clients=0, listeners=0)
+    assert await probe.settles_to(clients=0, listeners=0)
     dj = await go_live(server, "audio/mpeg")
     await dj.close()
 
 
-async def test_an_ended_http_stream_leaves_its_hub(server, probe):
-    """stream.mp3 clients that hang up are gone from the worker's hub."""
-    streams = []
-    for _ in range(3):
-        stream = socket.create_connection(("127.0.0.1", server.port))
-        stream.sendall(
-            f"GET /stations/{STATION}/stream.mp3 HTTP/1.1\r\n"
-            "Host: 127.0.0.1\r\nIcy-MetaData: 1\r\n\r\n".encode()
+async def test_an_ended_http_stream_leaves_its_hub(server, probe, tone_mp3):
+    """stream.mp3 clients that hang up, on air or off, are gone from the
+    worker's hub and its listener count."""
+    for on_air in (False, True):
+        dj = await go_live(server, "audio/mpeg") if on_air else None
+        sending = dj and asyncio.create_task(
+            stream_file(dj, tone_mp3, bitrate_kbps=128)
         )
-        assert stream.recv(4096).startswith(b"HTTP/1.1 200")
-        streams.append(stream)
-    assert probe.settles_to(clients=3, listeners=3)
-    for stream in streams:
-        stream.close()
-    assert probe.settles_to(clients=0, listeners=0)
+        streams = [await open_http_stream(server) for _ in range(3)]
+        assert await probe.settles_to(clients=3 + bool(dj), listeners=3)
+        if dj:
+            for reader, _ in streams:
+                assert b"HTTP/1.1 200" in await reader.readuntil(b"\r\n\r\n")
+                await reader.readexactly(16 * 1024)
+        for _, writer in streams:
+            writer.close()
+        assert await probe.settles_to(clients=int(bool(dj)), listeners=0)
+        if dj:
+            sending.cancel()
+            await dj.close()
+
+
+async def open_http_stream(worker):
+    reader, writer = await asyncio.open_connection("127.0.0.1", worker.port)
+    writer.write(
+        f"GET /stations/{STATION}/stream.mp3 HTTP/1.1\r\n"
+        "Host: 127.0.0.1\r\nIcy-MetaData: 1\r\n\r\n".encode()
+    )
+    return reader, writer
 
 
 # --- PostgreSQL and Redis, two workers ---------------------------------------
@@ -210,7 +240,7 @@ async def test_text_no_database_stores_is_refused(workers):
     await chatter.close()
     await inbox.close()
     for probe in probes:
-        assert probe.settles_to(clients=0, listeners=0)
+        assert await probe.settles_to(clients=0, listeners=0)
 
 
 @pytest.mark.redis

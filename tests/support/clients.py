@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import os
 import re
 import time
 import urllib.parse
@@ -177,3 +179,45 @@ def gap_ms(before: list[tuple[int, int, bytes]], after) -> int:
 
 def latency_ms(ingest_ms: int) -> int:
     return now_ms() - ingest_ms
+
+
+def masked_frame(payload: bytes | str) -> bytes:
+    """One client WebSocket frame (text for ``str``), masked as clients must."""
+    opcode = 0x1 if isinstance(payload, str) else 0x2
+    data = payload.encode() if isinstance(payload, str) else payload
+    if len(data) < 126:
+        header = bytes((0x80 | opcode, 0x80 | len(data)))
+    else:
+        header = bytes((0x80 | opcode, 0x80 | 127)) + len(data).to_bytes(8, "big")
+    mask = os.urandom(4)
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+async def close_code_of_eager_client(
+    port: int, path: str, messages: list[bytes | str], *, cookie: str | None = None
+) -> int:
+    """Send the upgrade request and ``messages`` in one write, before any
+    answer, as a hostile client may; return the code the server closes with."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    cookie_line = f"Cookie: {cookie}\r\n" if cookie else ""
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+        f"Sec-WebSocket-Version: 13\r\nOrigin: {ORIGIN}\r\n{cookie_line}\r\n"
+    ).encode()
+    writer.write(request + b"".join(masked_frame(m) for m in messages))
+    try:
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+        while True:
+            first, second = await reader.readexactly(2)
+            length = second & 0x7F
+            if length == 126:
+                length = int.from_bytes(await reader.readexactly(2), "big")
+            elif length == 127:
+                length = int.from_bytes(await reader.readexactly(8), "big")
+            payload = await reader.readexactly(length)
+            if first & 0x0F == 0x8:
+                return int.from_bytes(payload[:2], "big")
+    finally:
+        writer.close()
