@@ -2,21 +2,29 @@
 
 A file is read twice, and neither pass holds its audio in memory:
 
-1. ffprobe, through pydub's ``mediainfo_json``: the format, the tags and the
-   length the file declares. A file that declares more than the limit is
-   refused before it is decoded.
+1. ffprobe: the format, the tags and the length the file declares. A file
+   that declares more than the limit is refused before it is decoded.
 2. One ffmpeg decode of the first audio stream through the ``ebur128``
    filter, streamed to the null muxer: the integrated loudness (EBU R128),
    how much audio really decodes (``-progress``), and any decoding errors.
 
-pydub's ``AudioSegment.from_file`` is not used: it decodes the whole file
-into memory, about 635 MB for an hour of stereo.
+pydub is not used: ``AudioSegment.from_file`` decodes the whole file into
+memory, about 635 MB for an hour of stereo, and ``mediainfo_json`` runs
+ffprobe without a timeout or the whitelists of
+``stations.streaming.ffmpeg_whitelists``, which both passes use: an upload
+may be a playlist of URLs.
+
+A file either pass cannot read gets one fixed refusal: ffmpeg's own errors
+would tell the uploader what the server's network and disks hold. They
+are logged instead.
 
 No Django imports: the limits come in as arguments.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import re
 import subprocess
@@ -25,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pydub.utils import mediainfo_json
+from stations.streaming.ffmpeg_whitelists import library_file_input
+
+logger = logging.getLogger(__name__)
 
 # The loudness every track is brought to on air, as streaming services do
 # (EBU R128's -23 LUFS suits broadcast with headroom, not music streams).
@@ -38,6 +48,9 @@ MAX_GAIN_DB = 12.0
 MIN_AUDIO_SECONDS = 1.0
 # ebur128's absolute gate: it reports this for audio with nothing above it.
 SILENCE_LUFS = -70.0
+# ffprobe reads a few MB of a local file; this stops one stuck on a file
+# that never ends or never answers.
+PROBE_TIMEOUT_SECONDS = 30
 # Decoding runs at hundreds of times real time; this only stops a stuck ffmpeg.
 DECODE_TIMEOUT_SECONDS = 600
 # The longest title or artist kept, in characters.
@@ -82,14 +95,19 @@ def check_size(size: int, *, name: str, max_bytes: int) -> None:
 
 
 def analyse(
-    path: Path, *, name: str, max_seconds: float, ffmpeg: str = "ffmpeg"
+    path: Path,
+    *,
+    name: str,
+    max_seconds: float,
+    ffmpeg: str = "ffmpeg",
+    ffprobe: str = "ffprobe",
 ) -> AudioInfo:
     """Read and measure the audio file at ``path``, or raise UnusableAudio.
 
     ``name`` is the file's name as its owner knows it, for the title and
     for messages. Takes as long as decoding the whole file.
     """
-    probe = _probe(path, name)
+    probe = _probe(path, name=name, ffprobe=ffprobe)
     declared = _declared_seconds(probe)
     if declared is not None and declared > max_seconds:
         raise _too_long(name, declared, max_seconds)
@@ -131,20 +149,58 @@ def names_from_filename(name: str) -> tuple[str, str]:
 # --- ffprobe -----------------------------------------------------------------
 
 
-def _probe(path: Path, name: str) -> dict[str, Any]:
+def _probe(path: Path, *, name: str, ffprobe: str) -> dict[str, Any]:
+    """The file's ``format`` and ``streams``, as ffprobe reports them in JSON."""
+    command = [
+        ffprobe, "-hide_banner", "-loglevel", "error",
+        "-print_format", "json", "-show_format", "-show_streams",
+        *library_file_input(str(path)),
+    ]  # fmt: skip
     try:
-        probe = mediainfo_json(str(path))
-    except (ValueError, KeyError):
-        # Unreadable ffprobe output, or pydub's parsing of it failed.
-        probe = {}
+        result = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=PROBE_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        logger.warning(
+            "ffprobe gave up on %s (%s) after %s s", name, path, PROBE_TIMEOUT_SECONDS
+        )
+        raise _unplayable(name) from None
+    probe = _json_object(result.stdout)
     streams = probe.get("streams") or []
     if not streams:
-        raise UnusableAudio(
-            f"{name} is not audio that ffmpeg can read, or it is damaged."
+        logger.warning(
+            "ffprobe cannot read %s (%s), exit status %s: %s",
+            name,
+            path,
+            result.returncode,
+            _first_line(result.stderr),
         )
+        raise _unplayable(name)
     if not any(stream.get("codec_type") == "audio" for stream in streams):
         raise UnusableAudio(f"{name} has no audio.")
     return probe
+
+
+def _json_object(output: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(output)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _first_line(output: bytes) -> str:
+    lines = output.decode("utf-8", "replace").strip().splitlines()
+    return lines[0] if lines else "nothing on stderr"
+
+
+def _unplayable(name: str) -> UnusableAudio:
+    """The refusal of a file ffmpeg or ffprobe cannot read, never quoting them."""
+    return UnusableAudio(f"{name} is not audio the station can play, or it is damaged.")
 
 
 def _first_audio_stream(probe: dict[str, Any]) -> dict[str, Any]:
@@ -199,7 +255,7 @@ def _decode(
         ffmpeg, "-nostdin", "-hide_banner", "-nostats",
         # Tag each log line with its level, to tell errors from the summary.
         "-loglevel", "level+info",
-        "-i", str(path), "-map", "0:a:0",
+        *library_file_input(str(path)), "-map", "0:a:0",
         # A file that declares no length still stops just past the limit.
         "-t", f"{max_seconds + 1:g}",
         "-af", "ebur128=framelog=verbose",
@@ -221,8 +277,14 @@ def _decode(
         log.seek(0)
         error, loudness = _read_log(log)
     if error is not None or result.returncode != 0 or loudness is None:
-        detail = (error or "no loudness measured").replace(str(path), name)
-        raise UnusableAudio(f"{name} is damaged or not audio: ffmpeg says “{detail}”.")
+        logger.warning(
+            "ffmpeg cannot decode %s (%s), exit status %s: %s",
+            name,
+            path,
+            result.returncode,
+            error or "no loudness measured",
+        )
+        raise _unplayable(name)
     return _decoded_seconds(result.stdout), loudness
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pydub.utils import audioop
 
 from .bus import AUTODJ, LEASE_TTL_S, Lease, StationBus
+from .ffmpeg_whitelists import library_file_input, pipe_output
 from .hub import now_playing_event, on_air_event
 from .ingest import Transcoding
 from .packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE, AudioPacket, Event
@@ -75,9 +76,9 @@ class TrackDecoder(FfmpegProcess):
     def __init__(self, track: QueuedTrack, *, ffmpeg: str = "ffmpeg") -> None:
         loudness = f"volume={track.gain_db:.2f}dB,{LIMITER}"
         args = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin"]
-        args += ["-i", track.path, "-vn", "-af", loudness]
+        args += [*library_file_input(track.path), "-vn", "-af", loudness]
         args += ["-f", PCM_FORMAT, "-ac", str(OUTPUT_CHANNELS)]
-        args += ["-ar", str(OUTPUT_SAMPLE_RATE), "pipe:1"]
+        args += ["-ar", str(OUTPUT_SAMPLE_RATE), *pipe_output()]
         super().__init__(args)
         self.track = track
         self._pending = bytearray()

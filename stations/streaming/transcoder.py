@@ -14,6 +14,7 @@ from collections import deque
 from contextlib import suppress
 from types import TracebackType
 
+from .ffmpeg_whitelists import pipe_input, pipe_output
 from .packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
@@ -210,8 +211,9 @@ class FfmpegProcess:
 class Transcoder(FfmpegProcess):
     """ffmpeg encoding the bytes written to it as the station's MP3.
 
-    ``input_format`` is an ffmpeg demuxer, None to let ffmpeg guess, or
-    :data:`PCM_FORMAT` for raw samples at ``sample_rate`` and ``channels``.
+    ``input_format`` is an ffmpeg demuxer, None to let ffmpeg guess among
+    audio demuxers, or :data:`PCM_FORMAT` for raw samples at
+    ``sample_rate`` and ``channels``.
     """
 
     def __init__(
@@ -228,13 +230,13 @@ class Transcoder(FfmpegProcess):
         args = [ffmpeg, "-hide_banner", "-loglevel", "warning"]
         args += ["-fflags", "+nobuffer", "-probesize", "32k"]
         args += ["-analyzeduration", "0"]
-        if input_format is not None:
-            args += ["-f", input_format]
-        if input_format == PCM_FORMAT:
-            args += ["-ar", str(sample_rate), "-ac", str(channels)]
-        args += ["-i", "pipe:0", "-vn", "-ac", str(channels)]
+        raw_layout = ["-ar", str(sample_rate), "-ac", str(channels)]
+        args += pipe_input(
+            input_format, *(raw_layout if input_format == PCM_FORMAT else [])
+        )
+        args += ["-vn", "-ac", str(channels)]
         args += ["-ar", str(sample_rate), "-c:a", "libmp3lame"]
         args += ["-b:a", f"{bitrate_kbps}k", "-f", "mp3"]
         args += ["-id3v2_version", "0", "-write_xing", "0"]
-        args += ["-flush_packets", "1", "pipe:1"]
+        args += ["-flush_packets", "1", *pipe_output()]
         super().__init__(args)

@@ -1,4 +1,7 @@
-"""Real music files made with ffmpeg, a station with its DJ, a clean MEDIA_ROOT."""
+"""Real music files made with ffmpeg, a station with its DJ, a clean MEDIA_ROOT.
+
+Also playlists that would make ffmpeg fetch URLs from a local server.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from library.models import Track
 from stations.models import Station
 from tests.support.audio import make_tone
+from tests.support.playlists import RequestRecorder, make_playlists
+from tests.support.processes import child_processes
 
 SECONDS = 4
 TAGS = {"title": "Song Title", "artist": "The Band"}
@@ -69,6 +74,39 @@ def unusable(tmp_path_factory, music) -> dict[str, Path]:
     truncated = folder / "truncated.mp3"
     truncated.write_bytes(music["mp3"].read_bytes()[:600])
     return {"text": text, "empty": empty, "truncated": truncated}
+
+
+@pytest.fixture
+def http_server():
+    """A local HTTP server that records every connection made to it."""
+    with RequestRecorder() as server:
+        yield server
+
+
+@pytest.fixture
+def playlists(tmp_path, music, http_server) -> dict[str, Path]:
+    """Playlists of a real music file and of ``http_server``'s URLs."""
+    return make_playlists(
+        tmp_path / "playlists", audio=music["mp3"], url=http_server.url
+    )
+
+
+def unplayable(name: str) -> str:
+    """The one refusal of a file that ffmpeg or ffprobe cannot read.
+
+    It never quotes them: their errors tell what the server can reach.
+    """
+    return f"{name} is not audio the station can play, or it is damaged."
+
+
+def assert_refused_quietly(message: str, name: str, server: RequestRecorder) -> None:
+    """Refused with the fixed message; no request made, no ffmpeg left."""
+    assert message == unplayable(name)
+    assert str(server.port) not in message
+    assert "Connection refused" not in message
+    assert "whitelist" not in message
+    assert server.connections == []
+    assert child_processes("ffmpeg", "ffprobe") == []
 
 
 @pytest.fixture(autouse=True)

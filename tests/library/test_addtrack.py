@@ -8,8 +8,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from library.models import Track
+from tests.support.playlists import PLAYLIST_NAMES
+from tests.support.processes import child_processes
 
-from .conftest import TAGS, files_under
+from .conftest import TAGS, files_under, unplayable
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,11 +38,27 @@ def test_refuses_bad_files_and_adds_the_good_ones(station, music, unusable, medi
         )
     assert refused.value.returncode != 0
     assert err.getvalue().splitlines() == [
-        "Refused: letter.mp3 is not audio that ffmpeg can read, or it is damaged.",
+        f"Refused: {unplayable('letter.mp3')}",
         f"Refused {missing}: No such file or directory.",
     ]
     assert Track.objects.count() == 2
     assert len(files_under(media)) == 2
+
+
+def test_refuses_playlists_without_opening_what_they_list(
+    station, playlists, http_server, media
+):
+    files = [str(playlists[name]) for name in PLAYLIST_NAMES]
+    err = StringIO()
+    with pytest.raises(CommandError, match=f"Refused {len(files)} of {len(files)}"):
+        call_command("addtrack", station.slug, *files, stdout=StringIO(), stderr=err)
+    assert err.getvalue().splitlines() == [
+        f"Refused: {unplayable(name)}" for name in PLAYLIST_NAMES
+    ]
+    assert http_server.connections == []
+    assert not Track.objects.exists()
+    assert files_under(media) == []
+    assert child_processes("ffmpeg", "ffprobe") == []
 
 
 def test_unknown_station_is_an_error(transactional_db, music):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from library.models import Track
 
-from .conftest import TAGS, assert_nothing_left, files_under
+from .conftest import TAGS, assert_nothing_left, files_under, unplayable
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +41,7 @@ def test_admin_adds_an_uploaded_track(admin_client, station, music, media):
 def test_admin_shows_why_a_file_is_refused(admin_client, station, unusable, settings):
     response = add(admin_client, station, unusable["text"])
     assert response.status_code == 200
-    assert "letter.mp3 is not audio that ffmpeg can read" in response.content.decode()
+    assert unplayable("letter.mp3") in response.content.decode()
     assert_nothing_left(settings)
 
 

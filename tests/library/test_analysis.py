@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import time
+
 import pytest
 
+from library import analysis
 from library.analysis import (
     MAX_GAIN_DB,
     MIN_GAIN_DB,
@@ -15,8 +21,10 @@ from library.analysis import (
     gain_db,
     names_from_filename,
 )
+from tests.support.playlists import PLAYLIST_NAMES
+from tests.support.processes import child_processes
 
-from .conftest import SECONDS, TAGS, make_music
+from .conftest import SECONDS, TAGS, assert_refused_quietly, make_music, unplayable
 
 LIMIT = 10800
 
@@ -28,6 +36,24 @@ def test_common_formats_are_read_and_measured(music, kind):
     assert info.duration_ms == pytest.approx(SECONDS * 1000, rel=0.03)
     # A sine at ffmpeg's default amplitude (1/8) measures about -22 LUFS.
     assert -25 < info.loudness_lufs < -19
+
+
+@pytest.mark.parametrize(
+    ("name", "codec"),
+    [
+        ("song.aiff", "pcm_s16be"),
+        ("song.aac", "aac"),
+        ("song.mka", "flac"),
+        ("song.webm", "libopus"),
+        ("song.caf", "alac"),
+        ("song.wv", "wavpack"),
+    ],
+)
+def test_other_audio_containers_are_read(tmp_path, name, codec):
+    """Each container the demuxer whitelist names gives the real duration."""
+    path = make_music(tmp_path / name, seconds=SECONDS, codec=codec)
+    info = analyse(path, name=name, max_seconds=LIMIT)
+    assert info.duration_ms == pytest.approx(SECONDS * 1000, rel=0.03)
 
 
 def test_tags_give_title_and_artist(music):
@@ -64,8 +90,59 @@ def test_damaged_audio_is_refused(music, tmp_path):
     data[middle : middle + 5000] = bytes(range(256)) * 19 + bytes(136)
     damaged = tmp_path / "damaged.mp3"
     damaged.write_bytes(data)
-    with pytest.raises(UnusableAudio, match=r"damaged\.mp3 is damaged"):
+    with pytest.raises(UnusableAudio) as refused:
         analyse(damaged, name="damaged.mp3", max_seconds=LIMIT)
+    assert str(refused.value) == unplayable("damaged.mp3")
+
+
+@pytest.mark.parametrize("name", PLAYLIST_NAMES)
+def test_playlists_are_refused_without_opening_what_they_list(
+    playlists, http_server, name
+):
+    """A playlist, even of a real audio file, is not a track."""
+    with pytest.raises(UnusableAudio) as refused:
+        analyse(playlists[name], name=name, max_seconds=LIMIT)
+    assert_refused_quietly(str(refused.value), name, http_server)
+
+
+def test_what_ffmpeg_said_is_logged_not_shown(playlists, caplog):
+    """The uploader gets the fixed refusal; the server's log gets the reason."""
+    with pytest.raises(UnusableAudio) as refused:
+        analyse(playlists["disguised.mp3"], name="song.mp3", max_seconds=LIMIT)
+    assert str(refused.value) == unplayable("song.mp3")
+    assert "song.mp3" in caplog.text
+    assert "Format not on whitelist" in caplog.text
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    """A FIFO nobody writes to: ffprobe blocks opening it, as on a slow source.
+
+    Any reader still blocked at the end is let go.
+    """
+    path = tmp_path / "stuck.mp3"
+    os.mkfifo(path)
+    yield path
+    with contextlib.suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+
+def test_a_fifo_blocks_ffprobe(fifo):
+    """What the next test relies on: without a timeout ffprobe never returns."""
+    with pytest.raises(subprocess.TimeoutExpired):
+        subprocess.run(["ffprobe", "-v", "error", str(fifo)], timeout=1)
+    assert child_processes("ffprobe") == []
+
+
+def test_a_stuck_probe_is_killed_with_the_fixed_refusal(fifo, monkeypatch):
+    """Past PROBE_TIMEOUT_SECONDS ffprobe is killed and reaped; the file refused."""
+    monkeypatch.setattr(analysis, "PROBE_TIMEOUT_SECONDS", 0.5)
+    started = time.monotonic()
+    with pytest.raises(UnusableAudio) as refused:
+        analyse(fifo, name="stuck.mp3", max_seconds=LIMIT)
+    assert time.monotonic() - started < 5
+    assert str(refused.value) == unplayable("stuck.mp3")
+    assert child_processes("ffmpeg", "ffprobe") == []
 
 
 def test_silence_is_refused(tmp_path):

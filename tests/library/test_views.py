@@ -11,8 +11,15 @@ from django.urls import reverse
 
 from library.models import Track
 from stations.models import Station
+from tests.support.playlists import PLAYLIST_NAMES
 
-from .conftest import TAGS, assert_nothing_left, files_under, make_track
+from .conftest import (
+    TAGS,
+    assert_nothing_left,
+    assert_refused_quietly,
+    files_under,
+    make_track,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,6 +73,17 @@ def test_unusable_upload_is_refused_leaving_nothing(
     response = upload(dj_client, station, unusable[kind])
     assert response.status_code == 400
     assert unusable[kind].name in response.json()["error"]
+    assert_nothing_left(settings)
+
+
+@pytest.mark.parametrize("name", PLAYLIST_NAMES)
+def test_playlist_upload_is_refused_without_opening_what_it_lists(
+    dj_client, station, playlists, http_server, name, settings
+):
+    """The fixed refusal, no ffmpeg text, and no request to the listed URLs."""
+    response = upload(dj_client, station, playlists[name])
+    assert response.status_code == 400
+    assert_refused_quietly(response.json()["error"], name, http_server)
     assert_nothing_left(settings)
 
 

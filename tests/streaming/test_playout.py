@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import uuid
 from array import array
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +27,8 @@ from tests.support.audio import (
     make_tone,
     tone_order,
 )
+from tests.support.playlists import PLAYLIST_NAMES, RequestRecorder, make_playlists
+from tests.support.processes import child_processes
 
 STATION = 7
 TONES = [440, 660, 990]
@@ -244,24 +246,30 @@ async def test_unplayable_tracks_are_skipped_and_no_ffmpeg_is_left(tmp_path, tra
     assert [track.title for _, track in heard if track] == ["Tone 440"]
     heard_ms = sum(size for size, _ in heard) / PCM_BYTES_PER_MS
     assert heard_ms == pytest.approx(TRACK_SECONDS * 1000, rel=0.02)
-    assert ffmpeg_children() == []
+    assert child_processes("ffmpeg") == []
 
 
-def ffmpeg_children() -> list[int]:
-    children = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{pid}/comm") as comm:
-                name = comm.read().strip()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid() and name == "ffmpeg":
-            children.append(int(pid))
-    return children
+@pytest.mark.parametrize("name", PLAYLIST_NAMES)
+async def test_a_playlist_in_the_library_is_unplayable_and_opens_nothing(
+    tmp_path, tracks, name
+):
+    """ffmpeg plays no file or URL a playlist lists, and the next track plays."""
+    with RequestRecorder() as server:
+        path = make_playlists(tmp_path, audio=Path(tracks[1].path), url=server.url)
+        bad = QueuedTrack(
+            path=str(path[name]),
+            title="Playlist",
+            artist="",
+            duration_ms=3000,
+            gain_db=0,
+        )
+        program = Program(playlist([bad, tracks[0]]), crossfade_ms=CROSSFADE_MS)
+        heard = [(len(pcm), track) async for pcm, track in program.pcm()]
+    assert [track.title for _, track in heard if track] == ["Tone 440"]
+    heard_ms = sum(size for size, _ in heard) / PCM_BYTES_PER_MS
+    assert heard_ms == pytest.approx(TRACK_SECONDS * 1000, rel=0.02)
+    assert server.connections == []
+    assert child_processes("ffmpeg") == []
 
 
 async def test_an_empty_library_stays_off_air_and_gives_the_station_back():
