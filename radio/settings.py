@@ -8,12 +8,24 @@ daphne workers), DATABASE_URL to another database such as PostgreSQL.
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-only")
+DEBUG = env_bool("DEBUG", False)
+# Public (it is in the code), so only for DEBUG=1 on a developer's machine.
+DEVELOPMENT_SECRET_KEY = "django-insecure-local-development-only"
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set, and DEBUG is off: the built-in key is public, "
+        "so anyone could forge sessions. Set SECRET_KEY in the environment to "
+        "a long random value, such as the output of "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(50))' "
+        "(or set DEBUG=1 on a developer's machine; bin/run does)."
+    )
 # Served over HTTPS, by a proxy that sets X-Forwarded-Proto (docs/OPERATIONS.md).
 HTTPS = env_bool("HTTPS", False)
 if HTTPS:
@@ -21,7 +33,6 @@ if HTTPS:
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600)
-DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
