@@ -118,6 +118,18 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The sign-in throttles count in the cache: in Redis every worker sees the
+# same counts; in memory each process counts on its own.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "radio",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -202,3 +214,14 @@ RADIO_MAX_UPLOAD_MB = env_int("RADIO_MAX_UPLOAD_MB", 300)
 RADIO_CHAT_BURST_MESSAGES = env_int("RADIO_CHAT_BURST_MESSAGES", 5)
 # ... and how fast the bucket refills, in messages per second sustained.
 RADIO_CHAT_MESSAGES_PER_SECOND = env_float("RADIO_CHAT_MESSAGES_PER_SECOND", 1.0)
+
+# --- Sign-in and sign-up throttles (listeners/throttle.py) -----------------
+# Failed sign-ins for one account, from anywhere, that lock it ...
+RADIO_SIGNIN_FAILURES_PER_ACCOUNT = env_int("RADIO_SIGNIN_FAILURES_PER_ACCOUNT", 10)
+# ... and from one client address (an IPv6 /64), for any accounts: higher,
+# as many people may share one address behind a NAT.
+RADIO_SIGNIN_FAILURES_PER_ADDRESS = env_int("RADIO_SIGNIN_FAILURES_PER_ADDRESS", 50)
+# How long failures count, and a lock lasts, in seconds.
+RADIO_SIGNIN_LOCKOUT_SECONDS = env_int("RADIO_SIGNIN_LOCKOUT_SECONDS", 15 * 60)
+# Accounts one client address may make in an hour.
+RADIO_SIGNUPS_PER_ADDRESS_PER_HOUR = env_int("RADIO_SIGNUPS_PER_ADDRESS_PER_HOUR", 10)
