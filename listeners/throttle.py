@@ -32,6 +32,8 @@ SIGNUP_WINDOW_SECONDS = 60 * 60
 IPV6_NETWORK_PREFIX = 64
 TEMPLATE = "registration/too_many_attempts.html"
 
+View = Callable[..., HttpResponse]
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -155,9 +157,6 @@ def _too_many(request: HttpRequest, attempts: str, wait_seconds: float) -> HttpR
     response = render(request, TEMPLATE, context, status=429)
     response["Retry-After"] = str(math.ceil(wait_seconds))
     return response
-
-
-View = Callable[..., HttpResponse]
 
 
 def signin_throttled(view: View) -> View:
