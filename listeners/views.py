@@ -6,9 +6,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from .throttle import signup_record, signups_throttled
 
+
+@signups_throttled
 def signup(request: HttpRequest) -> HttpResponse:
-    """Create an account and sign in with it.
+    """Create an account and sign in with it; a few per address an hour.
 
     Template: ``registration/signup.html``; context: ``form``, ``next``.
     """
@@ -20,6 +23,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = UserCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
+        signup_record(request)
         login(request, user)
         return redirect(next_url)
     return render(request, "registration/signup.html", {"form": form, "next": next_url})

@@ -8,12 +8,24 @@ daphne workers), DATABASE_URL to another database such as PostgreSQL.
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-only")
+DEBUG = env_bool("DEBUG", False)
+# Public (it is in the code), so only for DEBUG=1 on a developer's machine.
+DEVELOPMENT_SECRET_KEY = "django-insecure-local-development-only"
+SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set, and DEBUG is off: the built-in key is public, "
+        "so anyone could forge sessions. Set SECRET_KEY in the environment to "
+        "a long random value, such as the output of "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(50))' "
+        "(or set DEBUG=1 on a developer's machine; bin/run does)."
+    )
 # Served over HTTPS, by a proxy that sets X-Forwarded-Proto (docs/OPERATIONS.md).
 HTTPS = env_bool("HTTPS", False)
 if HTTPS:
@@ -21,7 +33,6 @@ if HTTPS:
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600)
-DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -107,6 +118,18 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The sign-in throttles count in the cache: in Redis every worker sees the
+# same counts; in memory each process counts on its own.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "radio",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -203,3 +226,14 @@ RADIO_MAX_UPLOAD_MB = env_int("RADIO_MAX_UPLOAD_MB", 300)
 RADIO_CHAT_BURST_MESSAGES = env_int("RADIO_CHAT_BURST_MESSAGES", 5)
 # ... and how fast the bucket refills, in messages per second sustained.
 RADIO_CHAT_MESSAGES_PER_SECOND = env_float("RADIO_CHAT_MESSAGES_PER_SECOND", 1.0)
+
+# --- Sign-in and sign-up throttles (listeners/throttle.py) -----------------
+# Failed sign-ins for one account, from anywhere, that lock it ...
+RADIO_SIGNIN_FAILURES_PER_ACCOUNT = env_int("RADIO_SIGNIN_FAILURES_PER_ACCOUNT", 10)
+# ... and from one client address (an IPv6 /64), for any accounts: higher,
+# as many people may share one address behind a NAT.
+RADIO_SIGNIN_FAILURES_PER_ADDRESS = env_int("RADIO_SIGNIN_FAILURES_PER_ADDRESS", 50)
+# How long failures count, and a lock lasts, in seconds.
+RADIO_SIGNIN_LOCKOUT_SECONDS = env_int("RADIO_SIGNIN_LOCKOUT_SECONDS", 15 * 60)
+# Accounts one client address may make in an hour.
+RADIO_SIGNUPS_PER_ADDRESS_PER_HOUR = env_int("RADIO_SIGNUPS_PER_ADDRESS_PER_HOUR", 10)
