@@ -116,6 +116,7 @@ class JsonSocket(AsyncWebsocketConsumer):
 
     async def fail(self) -> None:
         """Close with 1011 after an unexpected error, releasing everything."""
+        self.closed_by_server = True
         try:
             await self.disconnect(protocol.CLOSE_INTERNAL_ERROR)
         except Exception:

@@ -87,7 +87,9 @@ def read_until_closed(sock: socket.socket) -> int | None:
 @pytest.fixture(scope="module")
 def strict_server(sqlite_deployment):
     return sqlite_deployment.start_worker(
-        RADIO_LISTENER_MAX_STALL_SECONDS=str(MAX_STALL_S)
+        RADIO_LISTENER_MAX_STALL_SECONDS=str(MAX_STALL_S),
+        # The DJ here sends SPEEDUP times faster than real time on purpose.
+        RADIO_DJ_MAX_AUDIO_SPEED=str(SPEEDUP * 2),
     )
 
 
