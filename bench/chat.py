@@ -20,7 +20,7 @@ sessions (one more), then, from a load generator pinned to another CPU:
 Both report p50/p99/max, the delivered fraction, errors, and the server's
 CPU % and RSS over the window. The client is a minimal WebSocket client on
 ``asyncio.Protocol`` (uvloop if installed); helpers come from
-``bench/listeners.py``. All traffic stays on 127.0.0.1.
+``bench/audience.py``. All traffic stays on 127.0.0.1.
 
     .venv/bin/python bench/chat.py
     .venv/bin/python bench/chat.py --redis redis://127.0.0.1:6379/14
@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import random
@@ -51,21 +50,14 @@ PROJECT = BENCH.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
-# bench/listeners.py, loaded by path: the project's ``listeners`` app has the
-# same name.
-_spec = importlib.util.spec_from_file_location(
-    "bench_listeners", BENCH / "listeners.py"
-)
-lb = importlib.util.module_from_spec(_spec)
-sys.modules["bench_listeners"] = lb
-_spec.loader.exec_module(lb)
+import audience  # noqa: E402 - bench/audience.py, beside this script
 
 from tests.support.servers import Deployment  # noqa: E402
 
 STATION = "chatbench"
 PASSWORD = "bench-password-1"
 _time = time.time
-HANDSHAKE, OPEN, CLOSED = lb.HANDSHAKE, lb.OPEN, lb.CLOSED
+HANDSHAKE, OPEN, CLOSED = audience.HANDSHAKE, audience.OPEN, audience.CLOSED
 
 
 # --- a minimal text WebSocket client -----------------------------------------
@@ -89,11 +81,11 @@ class Client(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
-        transport.write(lb.upgrade_request(self.path, self.port, self.cookie))
+        transport.write(audience.upgrade_request(self.path, self.port, self.cookie))
 
     def connection_lost(self, exc) -> None:
         self.state = CLOSED
-        lb.settle(self.opened, exc or ConnectionError("connection closed"))
+        audience.settle(self.opened, exc or ConnectionError("connection closed"))
 
     def data_received(self, data: bytes) -> None:
         now_ms = _time() * 1000.0
@@ -102,17 +94,17 @@ class Client(asyncio.Protocol):
             self.buf = b""
         pos = 0
         if self.state == HANDSHAKE:
-            pos = lb.read_upgrade(self, data)
+            pos = audience.read_upgrade(self, data)
             if pos is None:
                 return
         n = len(data)
-        while (frame := lb.parse_frame(data, pos)) is not None:
+        while (frame := audience.parse_frame(data, pos)) is not None:
             opcode, start, end = frame
             pos = end
             if opcode == 1:
                 self.on_text(self, data[start:end], now_ms)
             elif opcode == 9:
-                self.transport.write(lb.pong_frame(data[start:end]))
+                self.transport.write(audience.pong_frame(data[start:end]))
             elif opcode == 8:
                 if end - start >= 2:
                     self.close_code = (data[start] << 8) | data[start + 1]
@@ -177,8 +169,8 @@ async def ramp(clients: list[Client], rate: int = 200, inflight: int = 40) -> No
 
 def stats(values: list[float]) -> dict:
     return {
-        "p50": _r(lb.percentile(values, 0.50)),
-        "p99": _r(lb.percentile(values, 0.99)),
+        "p50": _r(audience.percentile(values, 0.50)),
+        "p99": _r(audience.percentile(values, 0.99)),
         "max": _r(max(values, default=None)),
         "count": len(values),
     }
@@ -196,20 +188,20 @@ class ServerMeter:
 
     def start(self) -> None:
         self.t0 = time.perf_counter()
-        self.ticks0 = lb.proc_cpu_ticks(self.pid)
+        self.ticks0 = audience.proc_cpu_ticks(self.pid)
         self.gen0 = sum(os.times()[:2])
         self.rss_max = 0
 
     def sample(self) -> None:
-        self.rss_max = max(self.rss_max, lb.rss_kb(self.pid))
+        self.rss_max = max(self.rss_max, audience.rss_kb(self.pid))
 
     def stop(self) -> dict:
         seconds = time.perf_counter() - self.t0
-        ticks = lb.proc_cpu_ticks(self.pid) - self.ticks0
-        rss = lb.rss_kb(self.pid)
+        ticks = audience.proc_cpu_ticks(self.pid) - self.ticks0
+        rss = audience.rss_kb(self.pid)
         return {
             "seconds": round(seconds, 1),
-            "server_cpu_percent": round(100 * ticks / lb.CLK_TCK / seconds, 1),
+            "server_cpu_percent": round(100 * ticks / audience.CLK_TCK / seconds, 1),
             "server_rss_mib": round(rss / 1024, 1),
             "server_rss_max_mib": round(max(rss, self.rss_max) / 1024, 1),
             "generator_cpu_percent": round(
@@ -229,7 +221,7 @@ def start_profiler(args, pid: int, name: str) -> subprocess.Popen | None:
         return None
     py_spy = str(Path(sys.executable).parent / "py-spy")
     output = args.results / f"{name}.txt"
-    lb.log(f"py-spy recording the server: {output}")
+    audience.log(f"py-spy recording the server: {output}")
     return subprocess.Popen(
         ["taskset", "-c", str(args.client_cpu), py_spy, "record", "--pid", str(pid),
          "--duration", str(int(args.duration)), "--rate", "100", "--format", "raw",
@@ -274,10 +266,12 @@ async def run_chat(args, port: int, pid: int, sessions: dict[str, str]) -> dict:
         client = Client(port, path, f"sessionid={sessions[name]}", on_sender)
         client.username = name
         senders.append(client)
-    lb.log(f"chat: connecting {len(listeners)} listeners and {len(senders)} senders")
+    audience.log(
+        f"chat: connecting {len(listeners)} listeners and {len(senders)} senders"
+    )
     await ramp(listeners + senders, rate=args.connect_rate)
     connected = sum(1 for c in listeners if c.state == OPEN)
-    lb.log(f"chat: {connected} listeners connected; settling 3 s")
+    audience.log(f"chat: {connected} listeners connected; settling 3 s")
     await asyncio.sleep(3)
 
     meter = ServerMeter(pid)
@@ -362,10 +356,10 @@ async def run_inbox(args, port: int, pid: int, sessions: dict[str, str]) -> dict
         client = Client(port, "/ws/inbox/", f"sessionid={sessions[name]}", on_text)
         client.username = name
         clients.append(client)
-    lb.log(f"inbox: connecting {len(clients)} users")
+    audience.log(f"inbox: connecting {len(clients)} users")
     await ramp(clients, rate=args.connect_rate)
     live = [c for c in clients if c.state == OPEN]
-    lb.log(f"inbox: {len(live)} connected; settling 3 s")
+    audience.log(f"inbox: {len(live)} connected; settling 3 s")
     await asyncio.sleep(3)
 
     rng = random.Random(1)
@@ -462,7 +456,7 @@ def start_server(args, workdir: Path, server_log: Path):
     names = ["benchdj"]
     names += [f"sender{i:03d}" for i in range(args.senders)]
     names += [f"user{i:04d}" for i in range(args.inbox_users)]
-    lb.log(f"creating {len(names)} users and their sessions")
+    audience.log(f"creating {len(names)} users and their sessions")
     sessions = create_users(deployment, names)
     deployment.manage(
         "createstation", STATION, "--name", "Chat bench", "--dj", "benchdj"
@@ -482,8 +476,8 @@ def start_server(args, workdir: Path, server_log: Path):
         os.close(saved[0])
         os.close(saved[1])
         os.sched_setaffinity(0, {args.client_cpu})
-    lb.pin_all_threads(worker.process.pid, {args.server_cpu})
-    lb.raise_nofile(worker.process.pid)
+    audience.pin_all_threads(worker.process.pid, {args.server_cpu})
+    audience.raise_nofile(worker.process.pid)
     return deployment, worker, sessions
 
 
@@ -553,27 +547,31 @@ def main() -> int:
     args = parser.parse_args()
     args.label = args.label or ("redis" if args.redis else "memory")
 
-    lb.raise_nofile()
+    audience.raise_nofile()
     os.sched_setaffinity(0, {args.client_cpu})
     workdir = Path(tempfile.mkdtemp(prefix="radio-chat-bench-"))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    args.results = lb.RESULTS
+    args.results = audience.RESULTS
     args.results.mkdir(parents=True, exist_ok=True)
     output = args.results / f"chat-{args.label}-{stamp}.json"
     deployment = None
     try:
-        fingerprint = lb.product_fingerprint()
-        lb.log(f"product code {fingerprint['sha256']}; starting daphne")
+        fingerprint = audience.product_fingerprint()
+        audience.log(f"product code {fingerprint['sha256']}; starting daphne")
         deployment, worker, sessions = start_server(
             args, workdir, output.with_suffix(".server.log")
         )
-        lb.log(
+        audience.log(
             f"daphne pid {worker.process.pid} on CPU {args.server_cpu}, generator "
-            f"on CPU {args.client_cpu} ({'uvloop' if lb.uvloop else 'asyncio'}), "
+            f"on CPU {args.client_cpu} ({'uvloop' if audience.uvloop else 'asyncio'}), "
             f"layer {'redis' if args.redis else 'in-memory'}"
         )
         coro = run(args, worker.port, worker.process.pid, sessions)
-        result = lb.uvloop.run(coro) if lb.uvloop is not None else asyncio.run(coro)
+        result = (
+            audience.uvloop.run(coro)
+            if audience.uvloop is not None
+            else asyncio.run(coro)
+        )
     finally:
         if deployment is not None:
             with contextlib.suppress(Exception):
@@ -582,13 +580,13 @@ def main() -> int:
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": lb.machine(),
+        "machine": audience.machine(),
         "product": fingerprint,
         "args": {k: str(v) for k, v in vars(args).items()},
         **result,
     }
     output.write_text(json.dumps(report, indent=1))
-    lb.log(f"wrote {output.relative_to(PROJECT)}")
+    audience.log(f"wrote {output.relative_to(PROJECT)}")
     return 0
 
 

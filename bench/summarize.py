@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""A Markdown table of bench/listeners.py results.
+"""A Markdown table of bench/audience.py results.
 
 .venv/bin/python bench/summarize.py bench/results/listeners-*.json
 """

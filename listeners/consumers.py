@@ -6,9 +6,9 @@ from typing import Any
 
 from django.conf import settings
 
+from radio import protocol
+from radio.protocol import ProtocolError
 from radio.sockets import Close, JsonSocket, auser_active, rate_limit, rate_limit_writes
-from stations import protocol
-from stations.protocol import ProtocolError
 
 from . import inbox
 from .selectors import ainbox_unread
@@ -20,9 +20,6 @@ from .services import (
     ainbox_message_send,
     ainbox_messages_mark_read,
 )
-
-# Longest station slug a shout-out may name (``Station.slug``).
-MAX_SLUG_CHARS = 50
 
 
 class InboxConsumer(JsonSocket):
@@ -40,7 +37,7 @@ class InboxConsumer(JsonSocket):
         # between; one may come twice, and clients go by its id.
         await self.channel_layer.group_add(self.group, self.channel_name)
         unread = await ainbox_unread(user)
-        await self.send_message({"type": inbox.UNREAD, "messages": unread})
+        await self.send_message({"type": protocol.INBOX_UNREAD, "messages": unread})
 
     async def leave(self, code: int) -> None:
         if self.group is not None:
@@ -54,12 +51,16 @@ class InboxConsumer(JsonSocket):
 
     async def handle_inbox_send(self, message: dict[str, Any]) -> None:
         to = protocol.username_field(message, "to")
-        text = protocol.text_field(message, "text", max_chars=inbox.MAX_TEXT_CHARS)
+        text = protocol.text_field(
+            message, "text", max_chars=protocol.INBOX_MAX_TEXT_CHARS
+        )
         if not text:
             raise ProtocolError('"text" must not be empty.')
         station = message.get("station")
         if station is not None:
-            station = protocol.text_field(message, "station", max_chars=MAX_SLUG_CHARS)
+            station = protocol.text_field(
+                message, "station", max_chars=protocol.MAX_SLUG_CHARS
+            )
         rate_limit(
             "inbox",
             self.user.pk,
@@ -80,7 +81,7 @@ class InboxConsumer(JsonSocket):
             ) from None
         await self.send_message(
             {
-                "type": inbox.SENT,
+                "type": protocol.INBOX_SENT,
                 "id": sent.pk,
                 "to": sent.recipient.get_username(),
                 "ts": sent.created_at.isoformat(),
@@ -91,11 +92,12 @@ class InboxConsumer(JsonSocket):
         ids = message.get("ids")
         if (
             not isinstance(ids, list)
-            or len(ids) > inbox.MAX_READ_IDS
+            or len(ids) > protocol.INBOX_MAX_READ_IDS
             or not all(protocol.is_id(id_) for id_ in ids)
         ):
             raise ProtocolError(
-                f'"ids" must be a list of at most {inbox.MAX_READ_IDS} message ids.'
+                f'"ids" must be a list of at most {protocol.INBOX_MAX_READ_IDS} '
+                "message ids."
             )
         rate_limit_writes(self.user.pk)
         # Every connection, this one too, hears of it through the group.
@@ -108,7 +110,9 @@ class InboxConsumer(JsonSocket):
             blocked = await ablock_create(blocker=self.user, username=username)
         except UnknownUser:
             raise self.unknown_user(username) from None
-        await self.send_message({"type": inbox.BLOCKED, "user": blocked.get_username()})
+        await self.send_message(
+            {"type": protocol.INBOX_BLOCKED, "user": blocked.get_username()}
+        )
 
     async def handle_inbox_unblock(self, message: dict[str, Any]) -> None:
         username = self.other_username(message)
@@ -118,7 +122,7 @@ class InboxConsumer(JsonSocket):
         except UnknownUser:
             raise self.unknown_user(username) from None
         await self.send_message(
-            {"type": inbox.UNBLOCKED, "user": unblocked.get_username()}
+            {"type": protocol.INBOX_UNBLOCKED, "user": unblocked.get_username()}
         )
 
     def other_username(self, message: dict[str, Any]) -> str:
@@ -129,7 +133,7 @@ class InboxConsumer(JsonSocket):
 
     @staticmethod
     def unknown_user(username: str) -> ProtocolError:
-        return ProtocolError(f"No user is called {username!r}.", inbox.UNKNOWN_USER)
+        return ProtocolError(f"No user is called {username!r}.", protocol.UNKNOWN_USER)
 
     # --- From the group ``inbox.<pk>`` ---------------------------------------
 
@@ -139,4 +143,4 @@ class InboxConsumer(JsonSocket):
 
     async def inbox_read(self, event: dict[str, Any]) -> None:
         """Messages to this user were marked read, maybe on another tab."""
-        await self.send_message({"type": inbox.READ, "ids": event["ids"]})
+        await self.send_message({"type": protocol.INBOX_READ, "ids": event["ids"]})

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .inbox import MAX_TEXT_CHARS
+from radio.protocol import INBOX_MAX_TEXT_CHARS
 
 
 class InboxMessage(models.Model):
@@ -24,7 +24,7 @@ class InboxMessage(models.Model):
         on_delete=models.CASCADE,
         related_name="inbox_received",
     )
-    text = models.TextField(_("text"), max_length=MAX_TEXT_CHARS)
+    text = models.TextField(_("text"), max_length=INBOX_MAX_TEXT_CHARS)
     kind = models.CharField(
         _("kind"), max_length=10, choices=Kind.choices, default=Kind.MESSAGE
     )

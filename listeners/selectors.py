@@ -7,7 +7,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AbstractBaseUser
 
-from .inbox import MAX_UNREAD, MESSAGE
+from radio.protocol import INBOX_MAX_UNREAD, INBOX_MESSAGE
+
 from .models import InboxMessage
 
 
@@ -18,7 +19,7 @@ def inbox_message_as_dict(message: InboxMessage) -> dict[str, Any]:
     message, or assign them, to avoid a query each.
     """
     return {
-        "type": MESSAGE,
+        "type": INBOX_MESSAGE,
         "id": message.pk,
         "from": message.sender.get_username(),
         "to": message.recipient.get_username(),
@@ -30,11 +31,11 @@ def inbox_message_as_dict(message: InboxMessage) -> dict[str, Any]:
 
 
 def inbox_unread(user: AbstractBaseUser) -> list[dict[str, Any]]:
-    """The oldest ``MAX_UNREAD`` unread messages to ``user``, oldest first."""
+    """The oldest ``INBOX_MAX_UNREAD`` unread messages to ``user``, oldest first."""
     messages = (
         InboxMessage.objects.filter(recipient=user, read_at=None, hidden=False)
         .select_related("sender", "recipient", "station")
-        .order_by("created_at", "id")[:MAX_UNREAD]
+        .order_by("created_at", "id")[:INBOX_MAX_UNREAD]
     )
     return [inbox_message_as_dict(message) for message in messages]
 

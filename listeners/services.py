@@ -18,9 +18,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from radio.protocol import INBOX_MESSAGE, INBOX_READ
 from stations.models import Station
 
-from .inbox import MESSAGE, READ, group_name
+from .inbox import group_name
 from .models import Block, InboxMessage
 from .selectors import inbox_message_as_dict
 
@@ -89,7 +90,7 @@ def inbox_message_send(
             hidden=hidden,
         )
         if not hidden:
-            event = {"type": MESSAGE, "message": inbox_message_as_dict(message)}
+            event = {"type": INBOX_MESSAGE, "message": inbox_message_as_dict(message)}
             _notify_on_commit(recipient.pk, event)
     return message
 
@@ -105,7 +106,7 @@ def inbox_messages_mark_read(*, user: AbstractBaseUser, ids: list[int]) -> list[
         own = InboxMessage.objects.filter(recipient=user, hidden=False, pk__in=ids)
         own_ids = sorted(own.values_list("pk", flat=True))
         own.filter(read_at=None).update(read_at=timezone.now())
-        _notify_on_commit(user.pk, {"type": READ, "ids": own_ids})
+        _notify_on_commit(user.pk, {"type": INBOX_READ, "ids": own_ids})
     return own_ids
 
 

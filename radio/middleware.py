@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from stations.streaming.transport import SERVER_SEND
+# Where the server's own ``send`` is kept in the scope.
+SERVER_SEND = "radio.server_send"
 
 
 class ServerSendMiddleware:

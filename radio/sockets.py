@@ -30,9 +30,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from radio.ratelimit import get_rate_limiter
-from stations import protocol
-from stations.protocol import ProtocolError
-from stations.streaming.transport import SERVER_SEND, send_close_frame
+from stations.streaming.transport import send_close_frame
+
+from . import protocol
+from .middleware import SERVER_SEND
+from .protocol import ProtocolError
 
 logger = logging.getLogger(__name__)
 

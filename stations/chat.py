@@ -10,15 +10,9 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+from radio.protocol import CHAT
+
 from .models import ChatMessage
-
-# Server-to-client message types.
-CHAT = "chat"
-CHAT_HISTORY = "chat.history"
-CHAT_DELETED = "chat.deleted"
-
-# How many recent messages a joining listener gets in ``chat.history``.
-CHAT_HISTORY_MESSAGES = 50
 
 
 def chat_message_as_dict(message: ChatMessage) -> dict[str, Any]:

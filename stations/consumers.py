@@ -10,6 +10,16 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
+from radio import protocol
+from radio.middleware import SERVER_SEND
+from radio.protocol import (
+    CHAT,
+    CHAT_DELETED,
+    CHAT_HISTORY,
+    CHAT_MAX_CHARS,
+    MAX_TITLE_CHARS,
+    ProtocolError,
+)
 from radio.sockets import (
     Close,
     JsonSocket,
@@ -19,10 +29,6 @@ from radio.sockets import (
     rate_limit_writes,
 )
 
-from . import protocol
-from .chat import CHAT, CHAT_DELETED, CHAT_HISTORY
-from .models import CHAT_MAX_CHARS
-from .protocol import ProtocolError
 from .runtime import broadcast_settings, get_bus, run_in_background
 from .selectors import achat_history, astation_get, astation_has_dj, station_format
 from .services import (
@@ -33,13 +39,13 @@ from .services import (
     achat_mute,
     achat_unmute,
 )
-from .streaming.broadcast import MAX_TITLE_CHARS, Broadcast, BroadcastTooFast
+from .streaming.audience import ControlListener, Listener
+from .streaming.broadcast import Broadcast, BroadcastTooFast
 from .streaming.bus import Claim
 from .streaming.hub import StationHub, listeners_with_users
 from .streaming.ingest import UnsupportedFormat
-from .streaming.listeners import ControlListener, Listener
 from .streaming.transcoder import TranscoderError
-from .streaming.transport import SERVER_SEND, Transport, websocket_transport
+from .streaming.transport import Transport, websocket_transport
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +107,12 @@ class StationSocket(JsonSocket):
     async def handle_chat_mute(self, message: dict[str, Any]) -> None:
         username = protocol.username_field(message, "user")
         await self.moderate(achat_mute, username=username)
-        await self.send_message({"type": "chat.muted", "user": username})
+        await self.send_message({"type": protocol.CHAT_MUTED, "user": username})
 
     async def handle_chat_unmute(self, message: dict[str, Any]) -> None:
         username = protocol.username_field(message, "user")
         await self.moderate(achat_unmute, username=username)
-        await self.send_message({"type": "chat.unmuted", "user": username})
+        await self.send_message({"type": protocol.CHAT_UNMUTED, "user": username})
 
     async def moderate(self, service, **arguments: Any) -> None:
         """Call a moderation service as the signed-in user."""
@@ -161,7 +167,7 @@ class StationConsumer(StationSocket):
         await self.join_hub(
             Listener,
             lambda hub: {
-                "type": "hello",
+                "type": protocol.HELLO,
                 "station": {"slug": self.station.slug, "name": self.station.name},
                 **hub.state.as_dict(),
                 "listeners": hub.listener_estimate + 1,
@@ -242,7 +248,9 @@ class BroadcastConsumer(StationSocket):
     async def handle_start(self, message: dict[str, Any]) -> None:
         if self.broadcast is not None and self.broadcast.live:
             raise ProtocolError("This broadcast has started already.")
-        mime = protocol.text_field(message, "format", max_chars=100)
+        mime = protocol.text_field(
+            message, "format", max_chars=protocol.MAX_FORMAT_CHARS
+        )
         await self.require_dj()
         broadcast = Broadcast(
             bus=get_bus(),
@@ -263,7 +271,9 @@ class BroadcastConsumer(StationSocket):
         if claim is Claim.REFUSED:
             raise Close(protocol.CLOSE_DJ_ALREADY_LIVE)
         self.broadcast = broadcast
-        await self.send_message({"type": "live", "resumed": claim is Claim.RESUMED})
+        await self.send_message(
+            {"type": protocol.LIVE, "resumed": claim is Claim.RESUMED}
+        )
 
     async def handle_now_playing(self, message: dict[str, Any]) -> None:
         broadcast = self.live_broadcast()

@@ -4,8 +4,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-# The longest crossfade between AutoDJ tracks, in milliseconds.
-CROSSFADE_MAX_MS = 10_000
+from radio.protocol import CHAT_MAX_CHARS, CROSSFADE_MAX_MS
 
 
 class Station(models.Model):
@@ -62,10 +61,6 @@ class Station(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("stations:listen", kwargs={"slug": self.slug})
-
-
-# The protocol's limit on one chat message, in characters after trimming.
-CHAT_MAX_CHARS = 500
 
 
 class ChatMessage(models.Model):

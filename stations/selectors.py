@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from .chat import CHAT_HISTORY_MESSAGES, chat_message_as_dict
+from radio.protocol import CHAT_HISTORY_MESSAGES
+
+from .chat import chat_message_as_dict
 from .models import ChatMessage, Station, StationMute
 from .streaming.packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE
 

@@ -12,10 +12,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from .chat import (
-    CHAT_DELETED,
-    chat_message_as_dict,
-)
+from radio.protocol import CHAT_DELETED
+
+from .chat import chat_message_as_dict
 from .models import ChatMessage, Station, StationMute
 from .runtime import apublish_event
 from .selectors import station_chat_moderator, station_chat_muted

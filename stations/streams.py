@@ -13,11 +13,13 @@ from typing import Any
 
 from django.conf import settings
 
+from radio.middleware import SERVER_SEND
+
 from .runtime import get_bus
 from .selectors import astation_get
+from .streaming.audience import HttpStreamListener, stream_title
 from .streaming.icy import ICY_METAINT_BYTES, IcyInterleaver
-from .streaming.listeners import HttpStreamListener, stream_title
-from .streaming.transport import SERVER_SEND, http_body_transport
+from .streaming.transport import http_body_transport
 
 
 async def station_stream(scope: dict[str, Any], receive, send) -> None:

@@ -1,6 +1,6 @@
-"""Instruments the benchmark's daphne (bench/listeners.py); not product code.
+"""Instruments the benchmark's daphne (bench/audience.py); not product code.
 
-bench/listeners.py puts this directory on the worker's PYTHONPATH only with
+bench/audience.py puts this directory on the worker's PYTHONPATH only with
 ``--gc-log``, ``--gc-threshold`` or ``--server-uvloop``.
 
 * ``BENCH_GC_LOG=path``: every collection of generation 1 or 2, and any

@@ -23,9 +23,6 @@ from .packets import AudioPacket, Event
 
 logger = logging.getLogger(__name__)
 
-# Longest title or artist a DJ may set.
-MAX_TITLE_CHARS = 200
-
 
 @dataclass(frozen=True)
 class BroadcastSettings:

@@ -19,7 +19,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
 
-from .hub import Audience, StationHub, on_air_event
+from .audience import Audience
+from .hub import StationHub, on_air_event
 from .packets import AudioPacket, Event
 
 logger = logging.getLogger(__name__)

@@ -14,20 +14,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from radio.protocol import LISTENERS, MAX_LISTED_USERS, NOW_PLAYING, ON_AIR
+
+from .audience import Audience, Listener
 from .burst import BurstBuffer
-from .listeners import Listener
 from .packets import AudioPacket, Event
 
 logger = logging.getLogger(__name__)
 
-# Most usernames a DJ's ``listeners`` message lists.
-MAX_LISTED_USERS = 500
 # Events a hub remembers for clients that join while they happen.
 RECENT_EVENTS = 64
-
-NOW_PLAYING = "now_playing"
-ON_AIR = "on_air"
-LISTENERS = "listeners"
 
 
 def on_air_event(*, on_air: bool, source: str | None) -> Event:
@@ -74,15 +70,6 @@ class StationState:
             "source": self.source,
             "now_playing": self.now_playing,
         }
-
-
-@dataclass(frozen=True)
-class Audience:
-    """Who listens to a station, on every worker."""
-
-    count: int = 0
-    # Usernames of the signed-in listeners (for the DJs' shout-outs).
-    users: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -25,8 +25,11 @@ import uuid
 
 import redis.asyncio as aioredis
 
+from radio.protocol import NOW_PLAYING, ON_AIR
+
+from .audience import Audience
 from .bus import Claim, Lease, StationBus
-from .hub import NOW_PLAYING, ON_AIR, Audience, StationHub
+from .hub import StationHub
 from .packets import AudioPacket, Event, now_ms
 
 logger = logging.getLogger(__name__)

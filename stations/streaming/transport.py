@@ -30,9 +30,6 @@ logger = logging.getLogger(__name__)
 
 AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
 
-# Where ``radio.middleware.ServerSendMiddleware`` keeps the server's own send.
-SERVER_SEND = "radio.server_send"
-
 # The generic writer stops taking audio once this much is queued.
 QUEUED_BYTES_LIMIT = 256 * 1024
 # The kernel's send buffer of a listener's socket. Linux otherwise grows it

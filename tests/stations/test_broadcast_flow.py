@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from stations import protocol
+from radio import protocol
 from stations.streaming import broadcast
 from stations.streaming.mp3 import parse_header as parse_frame_header
 from stations.streaming.packets import HEADER_BYTES, now_ms, parse_header

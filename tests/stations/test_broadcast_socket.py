@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from stations import protocol
-from stations.streaming.broadcast import MAX_TITLE_CHARS
+from radio import protocol
+from radio.protocol import MAX_TITLE_CHARS
 
 from .clients import (
     broadcast_path,

@@ -9,8 +9,9 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from stations import protocol
-from stations.models import CHAT_MAX_CHARS, ChatMessage, Station
+from radio import protocol
+from radio.protocol import CHAT_MAX_CHARS
+from stations.models import ChatMessage, Station
 
 from .clients import (
     broadcast_path,

@@ -11,7 +11,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from stations import consumers, protocol
+from radio import protocol
+from stations import consumers
 from stations.models import Station
 from stations.runtime import get_bus
 from stations.streaming.packets import HEADER_BYTES

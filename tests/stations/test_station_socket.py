@@ -8,8 +8,8 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
+from radio import protocol
 from radio.asgi import application
-from stations import protocol
 
 from .clients import receive_close, receive_json, room_path
 from .conftest import STATION_SLUG

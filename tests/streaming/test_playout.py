@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from radio.protocol import NOW_PLAYING, ON_AIR
 from stations.streaming.bus import AUTODJ, LIVE, Claim, Lease, LocalBus
-from stations.streaming.hub import NOW_PLAYING, ON_AIR
 from stations.streaming.packets import AudioPacket, Event
 from stations.streaming.playout import (
     FRAME_BYTES,

@@ -1,4 +1,4 @@
-"""The clients of a station's output and the rule for slow ones.
+"""Who listens: the clients of a station's output and the rule for slow ones.
 
 A listener that is not keeping up (its transport is not writable) skips
 audio: it resumes later at a newer packet, which still starts on an MP3
@@ -13,6 +13,9 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+
+from radio.protocol import NOW_PLAYING
 
 from .icy import IcyInterleaver
 from .packets import AudioPacket, Event
@@ -21,6 +24,15 @@ from .transport import Transport
 # Events held for a listener that is not taking writes; a few minutes of a
 # busy chat. Past this it is given up on.
 MAX_HELD_EVENTS = 256
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who listens to a station, on every worker."""
+
+    count: int = 0
+    # Usernames of the signed-in listeners (for the DJs' shout-outs).
+    users: frozenset[str] = frozenset()
 
 
 class Listener:
@@ -141,7 +153,7 @@ class HttpStreamListener(Listener):
         self._pending_titles: list[tuple[int, str]] = []
 
     def deliver_event(self, event: Event) -> None:
-        if event.type == "now_playing":
+        if event.type == NOW_PLAYING:
             self._pending_titles.append((event.data["seq"], stream_title(event.data)))
 
     def write_audio(self, packet: AudioPacket) -> None:

@@ -1,11 +1,48 @@
-"""Names and shapes of the wire protocol (docs/PROTOCOL.md) in one place."""
+"""The wire protocol (docs/PROTOCOL.md), defined once: every message type,
+close code, error code and limit that clients see, and the checks of the
+fields clients send.
+
+Plain Python with no Django imports: the audio path (``stations.streaming``)
+uses it too. The pages get what they need of it through
+:func:`for_pages`, never from copies.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-# Close codes.
+# --- Message types -----------------------------------------------------------
+# The station room and the DJ's broadcast socket, server to client.
+HELLO = "hello"
+NOW_PLAYING = "now_playing"
+ON_AIR = "on_air"
+LISTENERS = "listeners"
+LIVE = "live"
+CHAT = "chat"
+CHAT_HISTORY = "chat.history"
+CHAT_DELETED = "chat.deleted"
+CHAT_MUTED = "chat.muted"
+CHAT_UNMUTED = "chat.unmuted"
+ERROR = "error"
+# Client to server (each names its handler: ``chat.delete``, ``handle_chat_delete``).
+START = "start"
+STOP = "stop"
+CHAT_DELETE = "chat.delete"
+CHAT_MUTE = "chat.mute"
+CHAT_UNMUTE = "chat.unmute"
+# The inbox, ``/ws/inbox/``.
+INBOX_SEND = "inbox.send"
+INBOX_SENT = "inbox.sent"
+INBOX_READ = "inbox.read"
+INBOX_BLOCK = "inbox.block"
+INBOX_BLOCKED = "inbox.blocked"
+INBOX_UNBLOCK = "inbox.unblock"
+INBOX_UNBLOCKED = "inbox.unblocked"
+INBOX_MESSAGE = "inbox.message"
+INBOX_UNREAD = "inbox.unread"
+
+# --- Close codes -------------------------------------------------------------
 CLOSE_BAD_REQUEST = 4400
 CLOSE_SIGN_IN_REQUIRED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -16,7 +53,7 @@ CLOSE_MESSAGE_TOO_BIG = 1009
 # The server failed while handling the client's message (a bug, logged).
 CLOSE_INTERNAL_ERROR = 1011
 
-# Error codes of {"type": "error"} messages.
+# --- Error codes of {"type": "error"} messages ---------------------------------
 BAD_REQUEST = "bad_request"
 AUTH_REQUIRED = "auth_required"
 FORBIDDEN = "forbidden"
@@ -26,11 +63,34 @@ UNSUPPORTED_FORMAT = "unsupported_format"
 IDLE = "idle"
 INPUT_FAILED = "input_failed"
 TOO_FAST = "too_fast"
+UNKNOWN_USER = "unknown_user"
 
+# --- Limits ------------------------------------------------------------------
+# Longest chat message, in characters after trimming.
+CHAT_MAX_CHARS = 500
+# How many recent messages a joining client gets in ``chat.history``.
+CHAT_HISTORY_MESSAGES = 50
+# Longest title or artist a DJ may set, in characters.
+MAX_TITLE_CHARS = 200
+# Longest ``format`` of ``start``, in characters.
+MAX_FORMAT_CHARS = 100
+# Most usernames a DJ's ``listeners`` message lists.
+MAX_LISTED_USERS = 500
 # Longest username a client may name (Django's ``AbstractUser`` allows 150).
 MAX_USERNAME_CHARS = 150
+# Longest station slug a client may name (``Station.slug``).
+MAX_SLUG_CHARS = 50
 # Largest id a client may name: ids are 64-bit signed integers in the database.
 MAX_ID = 2**63 - 1
+# Longest private message, in characters after trimming.
+INBOX_MAX_TEXT_CHARS = 1000
+# Most unread messages sent on connect, oldest first; older ones wait until
+# these are read.
+INBOX_MAX_UNREAD = 200
+# Most ids one ``inbox.read`` may carry.
+INBOX_MAX_READ_IDS = 200
+# The longest AutoDJ crossfade a station may have, in milliseconds.
+CROSSFADE_MAX_MS = 10_000
 
 
 class ProtocolError(Exception):
@@ -42,7 +102,7 @@ class ProtocolError(Exception):
 
 
 def error(code: str, message: str) -> dict[str, Any]:
-    return {"type": "error", "code": code, "message": message}
+    return {"type": ERROR, "code": code, "message": message}
 
 
 def decode_message(text: str) -> dict[str, Any]:
@@ -110,3 +170,27 @@ def username_field(message: dict[str, Any], name: str) -> str:
     if not username:
         raise ProtocolError(f'"{name}" must name a user.')
     return username
+
+
+def for_pages() -> dict[str, Any]:
+    """What the pages' scripts need of the protocol, as JSON."""
+    return {
+        "close": {
+            "badRequest": CLOSE_BAD_REQUEST,
+            "signInRequired": CLOSE_SIGN_IN_REQUIRED,
+            "forbidden": CLOSE_FORBIDDEN,
+            "noSuchStation": CLOSE_NO_SUCH_STATION,
+            "tooFarBehind": CLOSE_TOO_FAR_BEHIND,
+            "djAlreadyLive": CLOSE_DJ_ALREADY_LIVE,
+            "messageTooBig": CLOSE_MESSAGE_TOO_BIG,
+            "internalError": CLOSE_INTERNAL_ERROR,
+        },
+        "limits": {
+            "chatMaxChars": CHAT_MAX_CHARS,
+            "titleMaxChars": MAX_TITLE_CHARS,
+            "usernameMaxChars": MAX_USERNAME_CHARS,
+            "inboxMaxTextChars": INBOX_MAX_TEXT_CHARS,
+            "inboxMaxReadIds": INBOX_MAX_READ_IDS,
+            "crossfadeMaxMs": CROSSFADE_MAX_MS,
+        },
+    }

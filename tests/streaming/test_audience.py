@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stations.streaming.listeners import MAX_HELD_EVENTS, Listener
+from stations.streaming.audience import MAX_HELD_EVENTS, Listener
 from stations.streaming.packets import AudioPacket, Event
 from stations.streaming.transport import Transport
 

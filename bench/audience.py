@@ -28,8 +28,8 @@ The listeners are a minimal WebSocket client on ``asyncio.Protocol`` (uvloop
 if installed): raw upgrade handshake, frames parsed in bulk, nothing copied
 but the 12-byte header. All traffic stays on 127.0.0.1.
 
-    .venv/bin/python bench/listeners.py --listeners 3000 --duration 30 --gc-log
-    .venv/bin/python bench/listeners.py -n 500 --stalled 200 --stall-duration 60
+    .venv/bin/python bench/audience.py --listeners 3000 --duration 30 --gc-log
+    .venv/bin/python bench/audience.py -n 500 --stalled 200 --stall-duration 60
 
 See bench/README.md.
 """
