@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .bus import LEASE_TTL_S, LIVE, Claim, Lease, StationBus
-from .hub import now_playing_event, on_air_event
+from .bus import LIVE, Claim, Lease, StationBus
+from .hub import now_playing_event
 from .ingest import Ingest, open_ingest
 from .pacing import AudioPace
-from .packets import AudioPacket, Event
-
-logger = logging.getLogger(__name__)
+from .producer import Producer
 
 
 @dataclass(frozen=True)
@@ -51,14 +48,12 @@ class Broadcast:
         settings: BroadcastSettings,
         on_lost: Callable[[str], None],
     ) -> None:
-        self._bus = bus
         self._settings = settings
         self._on_lost = on_lost
-        self.lease = Lease(
-            station_id=station_id, token=uuid.uuid4().hex, user_id=user_id
+        self._producer = Producer(
+            bus, Lease(station_id=station_id, token=uuid.uuid4().hex, user_id=user_id)
         )
         self._ingest: Ingest | None = None
-        self._next_seq = 0
         self._last_input = 0.0
         self._keeper: asyncio.Task | None = None
         self._pace = AudioPace(
@@ -70,7 +65,7 @@ class Broadcast:
 
     @property
     def station_id(self) -> int:
-        return self.lease.station_id
+        return self._producer.station_id
 
     async def start(self, mime: str) -> Claim:
         """Go on air with audio in ``mime``; REFUSED if another DJ is live.
@@ -83,16 +78,15 @@ class Broadcast:
             emit=self._publish_audio,
             ffmpeg=self._settings.ffmpeg,
         )
-        claim = await self._bus.claim(self.lease, ttl_s=LEASE_TTL_S)
+        claim = await self._producer.claim()
         if claim is Claim.REFUSED:
             await ingest.aclose()
             return claim
         self._ingest = ingest
-        self._next_seq = ((await self._bus.last_seq(self.station_id)) or 0) + 1
         self._last_input = asyncio.get_running_loop().time()
         self.live = True
         if claim is Claim.GRANTED:
-            await self._publish(on_air_event(on_air=True, source=LIVE))
+            await self._producer.go_on_air()
         self._keeper = asyncio.get_running_loop().create_task(self._keep())
         return claim
 
@@ -118,9 +112,9 @@ class Broadcast:
             )
 
     async def set_now_playing(self, *, title: str, artist: str) -> None:
-        await self._publish(
+        await self._producer.publish(
             now_playing_event(
-                title=title, artist=artist, source=LIVE, seq=self._next_seq
+                title=title, artist=artist, source=LIVE, seq=self._producer.next_seq
             )
         )
 
@@ -130,33 +124,22 @@ class Broadcast:
         if self._too_fast or not self._pace.allows(duration_ms):
             self._too_fast = True
             return
-        packet = AudioPacket.build(
-            seq=self._next_seq,
-            ingest_ms=ingest_ms,
-            duration_ms=duration_ms,
-            frames=frames,
-        )
-        self._next_seq += 1
-        await self._publish(packet)
-
-    async def _publish(self, item: AudioPacket | Event) -> None:
-        # Refused only once the lease is lost, which _keep() notices.
-        await self._bus.publish(self.station_id, item, lease=self.lease)
+        await self._producer.publish_audio(frames, duration_ms, ingest_ms)
 
     async def _keep(self) -> None:
         """Renew the lease; end the broadcast when the DJ goes quiet."""
         loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(LEASE_TTL_S / 3)
-            if not await self._bus.renew(self.lease, ttl_s=LEASE_TTL_S):
-                await self._close_ingest()
-                self.live = False
-                self._on_lost("lease_lost")
-                return
-            if loop.time() - self._last_input > self._settings.idle_timeout_s:
-                await self._end_on_air()
-                self._on_lost("idle")
-                return
+
+        def idle() -> bool:
+            return loop.time() - self._last_input > self._settings.idle_timeout_s
+
+        if await self._producer.hold(until=idle):
+            await self._end_on_air()
+            self._on_lost("idle")
+        else:
+            await self._close_ingest()
+            self.live = False
+            self._on_lost("lease_lost")
 
     async def stop(self) -> None:
         """End the broadcast now: the station goes off air."""
@@ -172,10 +155,10 @@ class Broadcast:
         await self._stop_keeper()
         if not self.live:
             return
-        await self._bus.suspend(self.lease, grace_s=self._settings.reconnect_grace_s)
+        await self._producer.suspend(grace_s=self._settings.reconnect_grace_s)
         await self._close_ingest(flush=False)
         await asyncio.sleep(self._settings.reconnect_grace_s * 0.9)
-        if await self._bus.renew(self.lease, ttl_s=LEASE_TTL_S):
+        if await self._producer.renew():
             await self._end_on_air()
 
     async def _end_on_air(self) -> None:
@@ -183,8 +166,7 @@ class Broadcast:
         if not self.live:
             return
         self.live = False
-        await self._publish(on_air_event(on_air=False, source=None))
-        await self._bus.release(self.lease)
+        await self._producer.end()
 
     async def _close_ingest(self, *, flush: bool = True) -> None:
         ingest, self._ingest = self._ingest, None

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 from pydub.utils import audioop
 
-from .bus import AUTODJ, LEASE_TTL_S, Lease, StationBus
+from .bus import AUTODJ, Lease, StationBus
+from .encoder import Mp3Encoder
 from .ffmpeg_whitelists import library_file_input, pipe_output
-from .hub import now_playing_event, on_air_event
-from .ingest import Transcoding
-from .packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE, AudioPacket, Event
+from .hub import now_playing_event
+from .packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE
+from .producer import Producer
 from .transcoder import PCM_FORMAT, FfmpegProcess, Transcoder, TranscoderError
 
 logger = logging.getLogger(__name__)
@@ -223,20 +224,17 @@ class Playout:
     ) -> None:
         if lease.kind != AUTODJ:
             raise ValueError("A playout needs an AutoDJ lease.")
-        self._bus = bus
-        self._lease = lease
+        self._producer = Producer(bus, lease)
         self._program = Program(next_track, crossfade_ms=crossfade_ms, ffmpeg=ffmpeg)
-        self._encoder = Transcoding(
+        self._encoder = Mp3Encoder(
             self._emit,
             Transcoder(
                 input_format=PCM_FORMAT, bitrate_kbps=bitrate_kbps, ffmpeg=ffmpeg
             ),
         )
         self._marks: deque[_Mark] = deque()
-        self._next_seq = 0
         self._emitted_ms = 0.0
         self._on_air = False
-        self._lost = False
 
     async def run(self) -> None:
         """Play until the lease is lost, the library is empty or it fails.
@@ -245,23 +243,19 @@ class Playout:
         the station goes off air and the lease is released at the end.
         """
         await self._encoder.start()
-        keeper = asyncio.get_running_loop().create_task(self._keep())
+        keeper = asyncio.get_running_loop().create_task(self._producer.hold())
         try:
             await self._play()
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
-            await self._encoder.aclose(flush=not self._lost)
-            if self._on_air and not self._lost:
-                await self._publish(on_air_event(on_air=False, source=None))
-            if not self._lost:
-                await self._bus.release(self._lease)
+            await self._encoder.aclose(flush=not self._producer.lost)
+            await self._producer.end(announce=self._on_air)
 
     async def _go_on_air(self) -> None:
-        station_id = self._lease.station_id
-        self._next_seq = ((await self._bus.last_seq(station_id)) or 0) + 1
-        self._on_air = await self._publish(on_air_event(on_air=True, source=AUTODJ))
+        await self._producer.number_from_station()
+        self._on_air = await self._producer.go_on_air()
 
     async def _play(self) -> None:
         """Feed the program to the encoder at real-time pace."""
@@ -280,7 +274,7 @@ class Playout:
                         started -= delay
                     elif delay > 0:
                         await asyncio.sleep(delay)
-                    if self._lost:
+                    if self._producer.lost:
                         return
                     piece = pcm[start : start + CHUNK_BYTES]
                     await self._encoder.feed(piece)
@@ -290,35 +284,13 @@ class Playout:
         """Publish the encoder's output, and each track where it is first heard."""
         while self._marks and self._marks[0].at_ms < self._emitted_ms + duration_ms:
             track = self._marks.popleft().track
-            await self._publish(
+            await self._producer.publish(
                 now_playing_event(
                     title=track.title,
                     artist=track.artist,
                     source=AUTODJ,
-                    seq=self._next_seq,
+                    seq=self._producer.next_seq,
                 )
             )
-        packet = AudioPacket.build(
-            seq=self._next_seq,
-            ingest_ms=ingest_ms,
-            duration_ms=duration_ms,
-            frames=frames,
-        )
-        self._next_seq += 1
         self._emitted_ms += duration_ms
-        await self._publish(packet)
-
-    async def _publish(self, item: AudioPacket | Event) -> bool:
-        if self._lost:
-            return False
-        sent = await self._bus.publish(self._lease.station_id, item, lease=self._lease)
-        if not sent:
-            logger.info("AutoDJ of station %s yields", self._lease.station_id)
-            self._lost = True
-        return sent
-
-    async def _keep(self) -> None:
-        while not self._lost:
-            await asyncio.sleep(LEASE_TTL_S / 3)
-            if not await self._bus.renew(self._lease, ttl_s=LEASE_TTL_S):
-                self._lost = True
+        await self._producer.publish_audio(frames, duration_ms, ingest_ms)

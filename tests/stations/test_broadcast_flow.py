@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from radio import protocol
-from stations.streaming import broadcast
+from stations.streaming import producer
 from stations.streaming.mp3 import parse_header as parse_frame_header
 from stations.streaming.packets import HEADER_BYTES, now_ms, parse_header
 from stations.streaming.transcoder import Transcoder
@@ -311,7 +311,7 @@ async def test_idle_dj_is_taken_off_air(
     """A silent DJ gets error ``idle`` and is closed; listeners go off air."""
     settings.RADIO_DJ_IDLE_TIMEOUT_SECONDS = 0.5
     # The lease keeper checks for idleness every third of the lease's life.
-    monkeypatch.setattr(broadcast, "LEASE_TTL_S", 0.3)
+    monkeypatch.setattr(producer, "LEASE_TTL_S", 0.3)
     room, _ = await sockets.join(STATION_SLUG, anonymous)
     studio = await sockets.studio(STATION_SLUG, dj)
     await go_live(studio)

@@ -1,0 +1,111 @@
+"""The station's MP3 encoder: one ffmpeg for a whole run, and its packets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from .mp3 import FrameSplitter
+from .packets import now_ms
+from .transcoder import Transcoder, TranscoderError
+
+logger = logging.getLogger(__name__)
+
+# Encoded audio is emitted in packets of at least this much. ffmpeg writes
+# each 26 ms MP3 frame out as soon as it is encoded, and a packet per frame
+# would cost every listener four times the messages of a DJ's 100 ms chunks.
+PACKET_MS = 100
+# How long a closing encoder's last output may take to be emitted.
+READER_FINISH_TIMEOUT_S = 1.0
+
+# Called with whole frames, their length in ms and when they reached us.
+Emit = Callable[[bytes, float, int], Awaitable[None]]
+
+
+class Mp3Encoder:
+    """Audio in any format ffmpeg reads, out as packets of whole MP3 frames.
+
+    One long-lived ffmpeg for the whole run, never one per chunk: MP3
+    encoders pad every file they start, so encoding chunks one by one would
+    put a gap between them. A live DJ's ingest and the AutoDJ's playout
+    both encode through it.
+
+    ffmpeg's output cannot be matched to input chunks, so the ingest time of
+    output audio is estimated as a live source's would be: when the first
+    chunk arrived plus the audio's position in the broadcast. That counts
+    the encoder's own delay, which is the honest thing to report.
+    """
+
+    def __init__(self, emit: Emit, transcoder: Transcoder) -> None:
+        self._emit = emit
+        self._transcoder = transcoder
+        self._splitter = FrameSplitter()
+        self._first_input_ms: int | None = None
+        self._emitted_ms = 0.0
+        # Whole frames read but not emitted yet, and how long they last.
+        self._pending = bytearray()
+        self._pending_ms = 0.0
+        self._reader: asyncio.Task
+
+    async def start(self) -> None:
+        await self._transcoder.start()
+        self._reader = asyncio.get_running_loop().create_task(self._read_output())
+
+    async def feed(self, data: bytes) -> None:
+        """Take the next bytes of input, waiting while ffmpeg is busy."""
+        if self._first_input_ms is None:
+            self._first_input_ms = now_ms()
+        await self._transcoder.write(data)
+
+    async def _read_output(self) -> None:
+        try:
+            while chunk := await self._transcoder.read():
+                batch = self._splitter.feed(chunk)
+                self._pending += batch.payload
+                self._pending_ms += batch.duration_ms
+                if self._pending_ms >= PACKET_MS:
+                    await self._emit_pending()
+            await self._emit_pending()
+        except TranscoderError as problem:
+            # The DJ learns of it from their next write, which fails too.
+            logger.warning("Encoding stopped: %s", problem)
+
+    async def _emit_pending(self) -> None:
+        if not self._pending:
+            return
+        frames, duration_ms = bytes(self._pending), self._pending_ms
+        self._pending.clear()
+        self._pending_ms = 0.0
+        started = self._first_input_ms or now_ms()
+        ingest_ms = min(now_ms(), started + int(self._emitted_ms))
+        self._emitted_ms += duration_ms
+        await self._emit(frames, duration_ms, ingest_ms)
+
+    async def aclose(self, *, flush: bool = True) -> None:
+        """Stop, emitting what is left unless ``flush`` is False."""
+        try:
+            if flush:
+                await self._transcoder.aclose()
+                # The reader ends by itself at ffmpeg's end of output.
+                await asyncio.wait([self._reader], timeout=READER_FINISH_TIMEOUT_S)
+            else:
+                self._reader.cancel()
+                await self._transcoder.kill()
+        finally:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+
+async def start_encoder(
+    emit: Emit, demuxer: str, *, bitrate_kbps: int, ffmpeg: str
+) -> Mp3Encoder:
+    """A started encoder of input that ffmpeg reads with ``demuxer``."""
+    transcoder = Transcoder(
+        input_format=demuxer, bitrate_kbps=bitrate_kbps, ffmpeg=ffmpeg
+    )
+    encoder = Mp3Encoder(emit, transcoder)
+    await encoder.start()
+    return encoder
