@@ -101,6 +101,11 @@ class ProtocolError(Exception):
         self.code = code
 
 
+def encode(message: dict[str, Any]) -> str:
+    """A server message as the JSON text sent on the wire."""
+    return json.dumps(message, separators=(",", ":"))
+
+
 def error(code: str, message: str) -> dict[str, Any]:
     return {"type": ERROR, "code": code, "message": message}
 

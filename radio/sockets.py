@@ -14,7 +14,6 @@ on every worker, so that it hears when the user's rights change.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable
@@ -75,7 +74,7 @@ class JsonSocket(AsyncWebsocketConsumer):
         """The user's rights changed: raise ``Close`` if they are gone."""
 
     async def send_message(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=encode(message))
+        await self.send(text_data=protocol.encode(message))
 
     async def receive_bytes(self, data: bytes) -> None:
         raise ProtocolError("This socket takes JSON text messages only.")
@@ -200,10 +199,6 @@ def rate_limit_writes(user_pk: int) -> None:
 async def auser_active(user: AbstractBaseUser) -> bool:
     """Whether ``user`` still exists and may sign in."""
     return await get_user_model().objects.filter(pk=user.pk, is_active=True).aexists()
-
-
-def encode(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"))
 
 
 def user_group_name(user_pk: int) -> str:

@@ -13,9 +13,6 @@ from django.contrib.auth.models import AnonymousUser
 from radio import protocol
 from radio.middleware import SERVER_SEND
 from radio.protocol import (
-    CHAT,
-    CHAT_DELETED,
-    CHAT_HISTORY,
     CHAT_MAX_CHARS,
     MAX_TITLE_CHARS,
     ProtocolError,
@@ -24,13 +21,13 @@ from radio.sockets import (
     Close,
     JsonSocket,
     auser_active,
-    encode,
     rate_limit,
     rate_limit_writes,
 )
 
+from .rooms import join_station, leave_station
 from .runtime import broadcast_settings, get_bus, run_in_background
-from .selectors import achat_history, astation_get, astation_has_dj, station_format
+from .selectors import astation_get, astation_has_dj, station_format
 from .services import (
     ChatForbidden,
     ChatNotFound,
@@ -90,7 +87,7 @@ class StationSocket(JsonSocket):
 
     def write_message(self, message: dict[str, Any]) -> None:
         """Write ``message`` behind the audio and events already written."""
-        self.transport.send_text(encode(message))
+        self.transport.send_text(protocol.encode(message))
 
     # --- Chat ----------------------------------------------------------------
 
@@ -126,36 +123,16 @@ class StationSocket(JsonSocket):
             raise ProtocolError(str(problem)) from None
 
     async def join_hub(
-        self, kind: type[Listener], first: Callable[[StationHub], dict[str, Any]]
+        self, kind: type[Listener], hello: Callable[[StationHub], dict[str, Any]]
     ) -> None:
-        """Join the station's hub as a ``kind``, after ``first(hub)`` and chat.history.
-
-        Chat that comes while the history is read is sent after it, once.
-        """
-        hub = await get_bus().attach(self.station.pk)
-        listener = self.attach_listener(kind)
-        mark = hub.events_published
-        history = await achat_history(self.station)
-        # From here to join() nothing is awaited, so the burst and the live
-        # packets that follow it meet without a gap.
-        self.write_message(first(hub))
-        self.write_message({"type": CHAT_HISTORY, "messages": history})
-        hub.join(listener)
-        in_history = {message["id"] for message in history}
-        for event in hub.events_since(mark):
-            if event.type == CHAT_DELETED or (
-                event.type == CHAT and event.data["id"] not in in_history
-            ):
-                listener.deliver_event(event)
+        """Join the station's output as a ``kind``, greeted by ``hello(hub)``."""
+        self.listener = await join_station(
+            self.station, lambda hub: self.attach_listener(kind), hello=hello
+        )
 
     async def leave(self, code: int) -> None:
         if self.listener is not None:
-            bus = get_bus()
-            bus.hub(self.station.pk).leave(self.listener)
-            try:
-                await self.transport.aclose()
-            finally:
-                await bus.detach(self.station.pk)
+            await leave_station(self.station, self.listener)
 
 
 class StationConsumer(StationSocket):

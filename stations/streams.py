@@ -15,7 +15,7 @@ from django.conf import settings
 
 from radio.middleware import SERVER_SEND
 
-from .runtime import get_bus
+from .rooms import join_station, leave_station
 from .selectors import astation_get
 from .streaming.audience import HttpStreamListener, stream_title
 from .streaming.icy import ICY_METAINT_BYTES, IcyInterleaver
@@ -46,26 +46,21 @@ async def station_stream(scope: dict[str, Any], receive, send) -> None:
         await send({"type": "http.response.body", "body": b""})
         return
 
-    bus = get_bus()
-    hub = await bus.attach(station.pk)
     too_slow = asyncio.Event()
-    transport = http_body_transport(scope[SERVER_SEND])
-    listener = HttpStreamListener(
-        transport,
-        max_stall_s=settings.RADIO_LISTENER_MAX_STALL_SECONDS,
-        on_too_slow=too_slow.set,
-        icy=IcyInterleaver() if wants_icy else None,
-        title=stream_title(hub.state.now_playing),
+    listener = await join_station(
+        station,
+        lambda hub: HttpStreamListener(
+            http_body_transport(scope[SERVER_SEND]),
+            max_stall_s=settings.RADIO_LISTENER_MAX_STALL_SECONDS,
+            on_too_slow=too_slow.set,
+            icy=IcyInterleaver() if wants_icy else None,
+            title=stream_title(hub.state.now_playing),
+        ),
     )
-    hub.join(listener)
     try:
         await _until_disconnected_or(receive, too_slow)
     finally:
-        hub.leave(listener)
-        try:
-            await transport.aclose()
-        finally:
-            await bus.detach(station.pk)
+        await leave_station(station, listener)
     if too_slow.is_set():
         await send({"type": "http.response.body", "body": b""})
 

@@ -1,0 +1,67 @@
+"""Joining a station's output in this worker, and leaving it.
+
+The room's listeners, the DJs' consoles and ``stream.mp3`` players join the
+same way: the station's hub in this worker is attached; a socket gets its
+first message and the chat so far; then the burst and the live output
+follow with no gap and no repeat. They leave the same way too, and the hub
+is detached when its last client has gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from radio.protocol import CHAT, CHAT_DELETED, CHAT_HISTORY, encode
+
+from .models import Station
+from .runtime import get_bus
+from .selectors import achat_history
+from .streaming.audience import Listener
+from .streaming.hub import StationHub
+
+
+async def join_station(
+    station: Station,
+    make_listener: Callable[[StationHub], Listener],
+    *,
+    hello: Callable[[StationHub], dict[str, Any]] | None = None,
+) -> Listener:
+    """Join ``make_listener(hub)`` to the station's output here.
+
+    With ``hello``, a socket's first message is ``hello(hub)`` and its second
+    ``chat.history``; chat that comes while the history is read follows it,
+    once.
+    """
+    hub = await get_bus().attach(station.pk)
+    mark = hub.events_published
+    history = await achat_history(station) if hello else []
+    # From here to hub.join() nothing is awaited, so what the client is told
+    # and the burst and live packets that follow meet without a gap.
+    listener = make_listener(hub)
+    if hello:
+        listener.transport.send_text(encode(hello(hub)))
+        listener.transport.send_text(
+            encode({"type": CHAT_HISTORY, "messages": history})
+        )
+    hub.join(listener)
+    if hello:
+        in_history = {message["id"] for message in history}
+        for event in hub.events_since(mark):
+            if event.type == CHAT_DELETED or (
+                event.type == CHAT and event.data["id"] not in in_history
+            ):
+                listener.deliver_event(event)
+    return listener
+
+
+async def leave_station(station: Station, listener: Listener) -> None:
+    """Take ``listener`` out of the station's output and release its transport."""
+    bus = get_bus()
+    hub = bus.hub(station.pk)
+    if hub is not None:
+        hub.leave(listener)
+    try:
+        await listener.transport.aclose()
+    finally:
+        await bus.detach(station.pk)
