@@ -12,7 +12,7 @@ import pytest
 
 from radio.protocol import NOW_PLAYING, ON_AIR
 from stations.streaming.bus import AUTODJ, LIVE, Claim, Lease, LocalBus
-from stations.streaming.packets import AudioPacket, Event
+from stations.streaming.packets import AudioPacket
 from stations.streaming.playout import (
     FRAME_BYTES,
     PCM_BYTES_PER_MS,
@@ -27,6 +27,7 @@ from tests.support.audio import (
     make_tone,
     tone_order,
 )
+from tests.support.buses import RecordingBus
 from tests.support.playlists import PLAYLIST_NAMES, RequestRecorder, make_playlists
 from tests.support.processes import child_processes
 
@@ -34,32 +35,6 @@ STATION = 7
 TONES = [440, 660, 990]
 TRACK_SECONDS = 2.0
 CROSSFADE_MS = 500
-
-
-class RecordingBus(LocalBus):
-    """The in-process bus, keeping everything published on it."""
-
-    def __init__(self) -> None:
-        super().__init__(burst_seconds=2.5)
-        self.published: list[AudioPacket | Event] = []
-        self.arrived = asyncio.Event()
-
-    async def publish(self, station_id, item, *, lease=None) -> bool:
-        sent = await super().publish(station_id, item, lease=lease)
-        if sent:
-            self.published.append(item)
-            self.arrived.set()
-        return sent
-
-    def packets(self) -> list[AudioPacket]:
-        return [item for item in self.published if isinstance(item, AudioPacket)]
-
-    def events(self, kind: str) -> list[Event]:
-        return [
-            item
-            for item in self.published
-            if isinstance(item, Event) and item.type == kind
-        ]
 
 
 @pytest.fixture(scope="module")
