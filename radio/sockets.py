@@ -29,9 +29,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from radio.ratelimit import get_rate_limiter
-from stations.streaming.transport import send_close_frame
 
 from . import protocol
+from .daphne import send_close_frame
 from .middleware import SERVER_SEND
 from .protocol import ProtocolError
 

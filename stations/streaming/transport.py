@@ -21,14 +21,13 @@ import logging
 import socket
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from autobahn.websocket.protocol import PreparedMessage
 
-logger = logging.getLogger(__name__)
+from radio.daphne import AsgiSend, daphne_protocol
 
-AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
+logger = logging.getLogger(__name__)
 
 # The generic writer stops taking audio once this much is queued.
 QUEUED_BYTES_LIMIT = 256 * 1024
@@ -65,41 +64,12 @@ class Transport(ABC):
 # --- daphne ----------------------------------------------------------------
 
 
-def daphne_protocol(send: AsgiSend) -> Any | None:
-    """The daphne protocol object behind an ASGI ``send``, if there is one.
-
-    daphne hands applications ``partial(server.handle_reply, protocol)``
-    (daphne/server.py ``create_application``); this is the one place that
-    relies on it.
-    """
-    if isinstance(send, functools.partial) and len(send.args) == 1:
-        owner = getattr(send.func, "__self__", None)
-        if type(owner).__module__ == "daphne.server":
-            return send.args[0]
-    return None
-
-
 def limit_send_buffer(transport: Any) -> None:
     """Give a Twisted TCP transport's socket a fixed, small send buffer."""
     with contextlib.suppress(OSError, AttributeError):
         transport.getHandle().setsockopt(
             socket.SOL_SOCKET, socket.SO_SNDBUF, LISTENER_SEND_BUFFER_BYTES
         )
-
-
-def send_close_frame(send: AsgiSend, code: int) -> bool:
-    """Close a daphne WebSocket with ``code``; False if ASGI must do it.
-
-    daphne closes through autobahn's ``sendClose()``, which takes only 1000
-    and 3000-4999, not the protocol's 1009 (message too big);
-    ``sendCloseFrame()`` sends any code and still completes the handshake.
-    """
-    protocol = daphne_protocol(send)
-    if protocol is None:
-        return False
-    if protocol.state == protocol.STATE_OPEN:
-        protocol.sendCloseFrame(code=code)
-    return True
 
 
 class FlowSignal:
