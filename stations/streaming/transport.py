@@ -206,6 +206,8 @@ class QueuedTransport(Transport):
         self._queued_bytes = 0
         self._wakeup = asyncio.Event()
         self._drained = asyncio.Event()
+        # A message taken from the queue is being handed to ``send``.
+        self._sending = False
         self._task = asyncio.get_running_loop().create_task(self._drain())
 
     @property
@@ -223,7 +225,7 @@ class QueuedTransport(Transport):
         self._put({"type": "websocket.send", "text": text})
 
     async def drain(self) -> None:
-        while self._queue and not self._task.done():
+        while (self._queue or self._sending) and not self._task.done():
             self._drained.clear()
             await self._drained.wait()
 
@@ -245,12 +247,15 @@ class QueuedTransport(Transport):
                 self._queued_bytes -= len(
                     message.get("bytes") or message.get("body", b"")
                 )
+                self._sending = True
                 try:
                     await self._send(message)
                 except Exception:
                     logger.info("Stopped writing to a client that went away.")
                     self._drained.set()
                     return
+                finally:
+                    self._sending = False
             self._drained.set()
 
 
