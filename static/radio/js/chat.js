@@ -19,18 +19,20 @@
  */
 
 import { el, stickToBottom, timeOfDay } from "./dom.js";
+import { ERRORS, LIMITS } from "./protocol.js";
 
 // The protocol's limit on one chat message, in characters after trimming.
-export const CHAT_MAX_CHARS = 500;
+export const CHAT_MAX_CHARS = LIMITS.chatMaxChars;
 // Messages kept in the list; older ones are dropped from the page.
 const MAX_SHOWN = 200;
-const CHAT_ERRORS = new Set(["too_long", "rate_limited", "auth_required", "forbidden"]);
 const ERROR_TEXT = {
-  too_long: `Messages are at most ${CHAT_MAX_CHARS} characters.`,
-  rate_limited: "Slow down a little: too many messages at once.",
-  auth_required: "Sign in to chat.",
-  forbidden: "You can't chat in this station right now.",
+  [ERRORS.tooLong]: `Messages are at most ${CHAT_MAX_CHARS} characters.`,
+  [ERRORS.rateLimited]: "Slow down a little: too many messages at once.",
+  [ERRORS.authRequired]: "Sign in to chat.",
+  [ERRORS.forbidden]: "You can't chat in this station right now.",
 };
+// The error codes that answer a chat message.
+const CHAT_ERRORS = new Set(Object.keys(ERROR_TEXT));
 
 export class ChatPanel {
   constructor(root, { me = null, signInUrl = null, send, onCommand, moderation = null } = {}) {
@@ -105,7 +107,7 @@ export class ChatPanel {
       return;
     }
     if (text.length > CHAT_MAX_CHARS) {
-      this.notice(ERROR_TEXT.too_long, "error");
+      this.notice(ERROR_TEXT[ERRORS.tooLong], "error");
       return;
     }
     if (this.sendText?.(text) === false) {

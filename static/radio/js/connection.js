@@ -21,8 +21,14 @@
  * server restart. Going online, or the tab becoming visible, retries at once.
  */
 
+import { CLOSE } from "./protocol.js";
+
 // Close codes after which retrying cannot help (docs/PROTOCOL.md).
-export const PERMANENT_CLOSE_CODES = new Set([4401, 4403, 4404]);
+export const PERMANENT_CLOSE_CODES = new Set([
+  CLOSE.signInRequired,
+  CLOSE.forbidden,
+  CLOSE.noSuchStation,
+]);
 const DEFAULT_MIN_DELAY_MS = 250;
 const DEFAULT_MAX_DELAY_MS = 4000;
 const JITTER = 0.2;

@@ -23,17 +23,25 @@
 
 import { Connection, socketUrl } from "./connection.js";
 import { el, timeOfDay } from "./dom.js";
+import { ERRORS, LIMITS } from "./protocol.js";
 
 // The protocol's limit on one private message, in characters after trimming.
-export const INBOX_MAX_CHARS = 1000;
+export const INBOX_MAX_CHARS = LIMITS.inboxMaxTextChars;
 // Errors that answer an inbox.send (the socket answers in order).
-const SEND_ERRORS = new Set(["unknown_user", "forbidden", "rate_limited", "bad_request", "too_long"]);
+const SEND_ERRORS = new Set([
+  ERRORS.unknownUser,
+  ERRORS.forbidden,
+  ERRORS.rateLimited,
+  ERRORS.badRequest,
+  ERRORS.tooLong,
+]);
 const ERROR_TEXT = {
-  unknown_user: "There is no user of that name.",
-  forbidden: "You may not send that message.",
-  rate_limited: "Too many messages at once: wait a moment.",
-  too_long: `Messages are at most ${INBOX_MAX_CHARS} characters.`,
-  bad_request: "That message could not be sent.",
+  [ERRORS.unknownUser]: "There is no user of that name.",
+  [ERRORS.forbidden]: "You may not send that message.",
+  [ERRORS.rateLimited]: "Too many messages at once: wait a moment.",
+  [ERRORS.tooLong]: `Messages are at most ${INBOX_MAX_CHARS} characters.`,
+  [ERRORS.badRequest]: "That message could not be sent.",
+  // The client's own code: the socket was not open.
   not_connected: "Not connected to your inbox: try again in a moment.",
 };
 

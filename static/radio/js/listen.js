@@ -9,6 +9,7 @@ import { ChatPanel } from "./chat.js";
 import { Connection, socketUrl } from "./connection.js";
 import { inboxErrorText, parsePm } from "./inbox.js";
 import { LivePlayer } from "./player.js";
+import { CLOSE } from "./protocol.js";
 import { siteInbox } from "./site.js";
 
 // Past this many ms behind live, the page offers "Back to live".
@@ -70,7 +71,7 @@ connection.on("state", (state, detail) => {
     connecting: "Connecting…",
     open: "",
     reconnecting: "Reconnecting…",
-    closed: detail.code === 4404 ? "This station no longer exists." : "Disconnected.",
+    closed: detail.code === CLOSE.noSuchStation ? "This station no longer exists." : "Disconnected.",
   }[state];
   $("connection").textContent = text ?? "";
   root.dataset.connection = state;

@@ -8,8 +8,10 @@
 //   POST ./<id>/delete/
 // A server without the AutoDJ answers GET with 404; the panel stays hidden.
 
-// Longest crossfade the panel offers, in seconds.
-const MAX_CROSSFADE_S = 30;
+import { LIMITS } from "./protocol.js";
+
+// Longest crossfade the panel offers, in seconds: what the server allows.
+const MAX_CROSSFADE_S = LIMITS.crossfadeMaxMs / 1000;
 
 export class Library {
   constructor(root, { url, csrfToken }) {

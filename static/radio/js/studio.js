@@ -11,6 +11,7 @@
 import { ChatPanel } from "./chat.js";
 import { Connection, socketUrl } from "./connection.js";
 import { onReady } from "./dom.js";
+import { CLOSE, ERRORS } from "./protocol.js";
 import { inboxErrorText } from "./inbox.js";
 import { siteInbox } from "./site.js";
 import { Broadcast, State } from "./studio-broadcast.js";
@@ -28,9 +29,9 @@ const STATE_LABELS = {
 };
 // Close codes after which the console cannot work at all (PROTOCOL.md).
 const FATAL_CLOSES = {
-  4401: "You are signed out. Sign in again to use the studio.",
-  4403: "You are not a DJ of this station.",
-  4404: "This station no longer exists.",
+  [CLOSE.signInRequired]: "You are signed out. Sign in again to use the studio.",
+  [CLOSE.forbidden]: "You are not a DJ of this station.",
+  [CLOSE.noSuchStation]: "This station no longer exists.",
 };
 // Close code the console uses to drop a stalled socket. Not 1000/1001, so the
 // server keeps the broadcast for its reconnection grace.
@@ -46,7 +47,7 @@ class Studio {
     this.muted = new Set();
 
     this.connection = new Connection(socketUrl(root.dataset.broadcastPath), {
-      // 4409 closes the socket, but the console still wants chat and
+      // djAlreadyLive (4409) closes the socket, but the console still wants chat and
       // listeners: only the codes in FATAL_CLOSES end it.
       permanentCodes: new Set(Object.keys(FATAL_CLOSES).map(Number)),
     });
@@ -193,7 +194,7 @@ class Studio {
   showError(message) {
     // The chat panel shows the chat errors; the broadcast's own errors show
     // as its state. These answer the console's last request.
-    if (!["too_long", "bad_request"].includes(message.code)) return;
+    if (![ERRORS.tooLong, ERRORS.badRequest].includes(message.code)) return;
     if (this.lastRequest === "now_playing") this.note("np-note", message.message, "error");
     else if (this.lastRequest === "moderation") this.chat.notice(message.message, "error");
   }
