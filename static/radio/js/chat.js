@@ -55,8 +55,7 @@ export class ChatPanel {
       root.append(this.buildForm());
       // The /pm tip only where a command handler is given (the listener page).
       if (onCommand) root.append(this.hint);
-    }
-    else if (signInUrl) {
+    } else if (signInUrl) {
       root.append(
         el(
           "p",
@@ -207,7 +206,11 @@ export class ChatPanel {
   }
 
   notice(text, kind = "info") {
-    const item = el("li", { class: `chat-notice ${kind}`, role: kind === "error" ? "alert" : null }, text);
+    const item = el(
+      "li",
+      { class: `chat-notice ${kind}`, role: kind === "error" ? "alert" : null },
+      text,
+    );
     stickToBottom(this.list, () => this.list.append(item));
     this.updateEmpty();
   }

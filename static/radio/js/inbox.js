@@ -212,7 +212,9 @@ export class InboxPanel {
         { class: "inbox-meta" },
         shoutout ? el("span", { class: "badge badge-shoutout" }, "Shout-out") : null,
         el("span", { class: "inbox-from" }, message.from),
-        shoutout && message.station ? el("span", { class: "muted" }, ` on ${message.station}`) : null,
+        shoutout && message.station
+          ? el("span", { class: "muted" }, ` on ${message.station}`)
+          : null,
         el("time", { datetime: message.ts, class: "muted" }, timeOfDay(message.ts)),
       ),
       el("p", { class: "inbox-text" }, message.text),

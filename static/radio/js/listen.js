@@ -71,7 +71,8 @@ connection.on("state", (state, detail) => {
     connecting: "Connecting…",
     open: "",
     reconnecting: "Reconnecting…",
-    closed: detail.code === CLOSE.noSuchStation ? "This station no longer exists." : "Disconnected.",
+    closed:
+      detail.code === CLOSE.noSuchStation ? "This station no longer exists." : "Disconnected.",
   }[state];
   $("connection").textContent = text ?? "";
   root.dataset.connection = state;

@@ -76,7 +76,7 @@ export function mp3Seconds(bytes) {
 
 /** Whether uint32 `a` comes at or after `b`, with wrapping. */
 function seqAtOrAfter(a, b) {
-  return ((a - b) >>> 0) < 2 ** 31;
+  return (a - b) >>> 0 < 2 ** 31;
 }
 
 export class LivePlayer extends EventTarget {
@@ -326,7 +326,12 @@ export class LivePlayer extends EventTarget {
     for (const packet of batch) {
       bytes.set(packet.data, at);
       at += packet.data.length;
-      this.timeline.push({ seq: packet.seq, ingestMs: packet.ingestMs, start, end: start + packet.seconds });
+      this.timeline.push({
+        seq: packet.seq,
+        ingestMs: packet.ingestMs,
+        start,
+        end: start + packet.seconds,
+      });
       start += packet.seconds;
     }
     this.appendedEnd = start;
@@ -390,7 +395,8 @@ export class LivePlayer extends EventTarget {
   packetAt(time) {
     const timeline = this.timeline;
     for (let i = timeline.length - 1; i >= 0; i--) {
-      if (timeline[i].start <= time + 0.001) return time < timeline[i].end + 0.05 ? timeline[i] : null;
+      if (timeline[i].start <= time + 0.001)
+        return time < timeline[i].end + 0.05 ? timeline[i] : null;
     }
     return null;
   }

@@ -11,12 +11,7 @@
 import { CLOSE, ERRORS } from "./protocol.js";
 
 // Formats the server transcodes, in order of preference (PROTOCOL.md, start).
-const FORMATS = [
-  "audio/webm;codecs=opus",
-  "audio/ogg;codecs=opus",
-  "audio/webm",
-  "audio/ogg",
-];
+const FORMATS = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/ogg"];
 // How often the recorder hands over a chunk, in milliseconds.
 const TIMESLICE_MS = 250;
 // Opus bitrate of the upload, in bits per second.
@@ -150,7 +145,7 @@ export class Broadcast extends EventTarget {
 
   startRecorder() {
     const recorder = this.recorder;
-    if (!recorder || recorder.state !== "inactive") return;
+    if (recorder?.state !== "inactive") return;
     recorder.addEventListener("dataavailable", (event) => {
       if (recorder === this.recorder && event.data.size > 0) this.sendAudio(event.data);
     });

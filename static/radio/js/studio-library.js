@@ -197,7 +197,8 @@ export class Library {
 function button(text, action, label, disabled) {
   const element = document.createElement("button");
   element.type = "button";
-  element.className = action === "delete" ? "button button-quiet button-danger" : "button button-quiet";
+  element.className =
+    action === "delete" ? "button button-quiet button-danger" : "button button-quiet";
   element.textContent = text;
   element.dataset.action = action;
   element.setAttribute("aria-label", label);

@@ -11,8 +11,8 @@
 import { ChatPanel } from "./chat.js";
 import { Connection, socketUrl } from "./connection.js";
 import { onReady } from "./dom.js";
-import { CLOSE, ERRORS } from "./protocol.js";
 import { inboxErrorText } from "./inbox.js";
+import { CLOSE, ERRORS } from "./protocol.js";
 import { siteInbox } from "./site.js";
 import { Broadcast, State } from "./studio-broadcast.js";
 import { Library } from "./studio-library.js";
@@ -318,7 +318,10 @@ class Studio {
   prefillFromFile() {
     const name = this.find("file-player").dataset.fileName;
     if (!name) return;
-    const base = name.replace(/\.[^.]+$/, "").replace(/_/g, " ").trim();
+    const base = name
+      .replace(/\.[^.]+$/, "")
+      .replace(/_/g, " ")
+      .trim();
     const [artist, ...rest] = base.split(" - ");
     const title = rest.length ? rest.join(" - ") : base;
     this.find("np-title").value = title.trim();
