@@ -1,7 +1,7 @@
 /**
  * Private messages: the inbox socket `/ws/inbox/` and its panel.
  *
- *   import { InboxClient, InboxPanel, parsePm } from "./inbox.js";
+ *   import { InboxClient, InboxPanel } from "./inbox.js";
  *   const inbox = new InboxClient();     // socket to /ws/inbox/ on this host
  *   inbox.on("message", (m) => ...);    // each inbox.message, once per id,
  *                                       // unread ones on (re)connect included
@@ -17,8 +17,6 @@
  *   // Lists messages newest first; shout-outs (kind "shoutout") stand out;
  *   // each has a Reply box in place. The toggle button opens and closes the
  *   // panel and shows the unread count; opening it marks messages read.
- *
- *   parsePm("/pm bob hello there")      // { to: "bob", text: "hello there" }
  */
 
 import { Connection, socketUrl } from "./connection.js";
@@ -44,12 +42,6 @@ const ERROR_TEXT = {
   // The client's own code: the socket was not open.
   not_connected: "Not connected to your inbox: try again in a moment.",
 };
-
-/** `/pm USER TEXT` → { to, text }, or null when `line` is not one. */
-export function parsePm(line) {
-  const match = /^\/pm\s+(\S+)\s+([\s\S]+)$/.exec(line.trim());
-  return match ? { to: match[1], text: match[2].trim() } : null;
-}
 
 export function inboxErrorText(error) {
   return ERROR_TEXT[error?.code] ?? error?.message ?? "The message was not sent.";

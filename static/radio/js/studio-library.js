@@ -9,6 +9,7 @@
 // A server without the AutoDJ answers GET with 404; the panel stays hidden.
 
 import { LIMITS } from "./protocol.js";
+import { crossfadeSeconds, formatDuration } from "./studio-helpers.js";
 
 // Longest crossfade the panel offers, in seconds: what the server allows.
 const MAX_CROSSFADE_S = LIMITS.crossfadeMaxMs / 1000;
@@ -161,7 +162,7 @@ export class Library {
   }
 
   saveSettings() {
-    const seconds = Math.min(Math.max(Number(this.crossfade.value) || 0, 0), MAX_CROSSFADE_S);
+    const seconds = crossfadeSeconds(this.crossfade.value, MAX_CROSSFADE_S);
     this.crossfade.value = String(seconds);
     return this.post("settings/", {
       shuffle: this.shuffle.checked,
@@ -204,10 +205,4 @@ function button(text, action, label, disabled) {
   element.setAttribute("aria-label", label);
   element.disabled = disabled;
   return element;
-}
-
-function formatDuration(milliseconds) {
-  if (!Number.isFinite(milliseconds)) return "";
-  const seconds = Math.round(milliseconds / 1000);
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
