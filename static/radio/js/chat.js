@@ -7,7 +7,9 @@
  *     signInUrl: "/accounts/login/?next=/stations/demo/",
  *     send: (text) => conn.sendJson({ type: "chat", text }), // false if not sent
  *     onCommand: (text) => false,  // text starting with "/": true if handled
- *     moderation: null,            // or { delete(id), mute(user) }: adds buttons
+ *     moderation: null,            // or { delete(id), mute(user) }: adds buttons,
+ *                                  // button[data-action="delete"] and
+ *                                  // button[data-action="mute"][data-user]
  *   });
  *   conn.on("json", (message) => chat.handle(message));
  *   chat.setConnected(false);      // disables the box while reconnecting
@@ -179,6 +181,7 @@ export class ChatPanel {
               type: "button",
               class: "link-button",
               "aria-label": `Delete message from ${message.user}`,
+              dataset: { action: "delete" },
               onclick: () => this.moderation.delete(message.id),
             },
             "Delete",
@@ -189,6 +192,7 @@ export class ChatPanel {
               type: "button",
               class: "link-button",
               "aria-label": `Mute ${message.user}`,
+              dataset: { action: "mute", user: message.user },
               onclick: () => this.moderation.mute(message.user),
             },
             "Mute",
