@@ -198,4 +198,16 @@ def for_pages() -> dict[str, Any]:
             "inboxMaxReadIds": INBOX_MAX_READ_IDS,
             "crossfadeMaxMs": CROSSFADE_MAX_MS,
         },
+        "errors": {
+            "badRequest": BAD_REQUEST,
+            "authRequired": AUTH_REQUIRED,
+            "forbidden": FORBIDDEN,
+            "tooLong": TOO_LONG,
+            "rateLimited": RATE_LIMITED,
+            "unsupportedFormat": UNSUPPORTED_FORMAT,
+            "idle": IDLE,
+            "inputFailed": INPUT_FAILED,
+            "tooFast": TOO_FAST,
+            "unknownUser": UNKNOWN_USER,
+        },
     }

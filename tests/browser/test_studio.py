@@ -457,12 +457,18 @@ def test_chat_reaches_the_console_as_text_and_the_dj_moderates(studio, room):
     expect(page.locator("#chat .chat-text").last).to_have_text("second message")
 
     second = page.locator("#chat .chat-message").filter(has_text="second message")
+    # The console finds its buttons by data attributes, never by their labels.
+    mute = second.locator('button[data-action="mute"]')
+    expect(mute).to_have_attribute("data-user", LISTENER[0])
+    expect(second.locator('button[data-action="delete"]')).to_have_count(1)
     second.get_by_role("button", name=f"Mute {LISTENER[0]}").click()
     expect(page.locator("#chat")).to_contain_text(f"{LISTENER[0]} is muted")
     room.send_json({"type": "chat", "text": "am I muted?"})
     assert room.wait_for("error")["code"] == "forbidden"
 
+    expect(mute).to_have_text("Unmute")
     second.get_by_role("button", name=f"Unmute {LISTENER[0]}").click()
+    expect(mute).to_have_text("Mute")
     expect(page.locator("#chat")).to_contain_text(f"{LISTENER[0]} may chat again")
 
 

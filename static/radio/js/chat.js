@@ -7,7 +7,9 @@
  *     signInUrl: "/accounts/login/?next=/stations/demo/",
  *     send: (text) => conn.sendJson({ type: "chat", text }), // false if not sent
  *     onCommand: (text) => false,  // text starting with "/": true if handled
- *     moderation: null,            // or { delete(id), mute(user) }: adds buttons
+ *     moderation: null,            // or { delete(id), mute(user) }: adds buttons,
+ *                                  // button[data-action="delete"] and
+ *                                  // button[data-action="mute"][data-user]
  *   });
  *   conn.on("json", (message) => chat.handle(message));
  *   chat.setConnected(false);      // disables the box while reconnecting
@@ -19,18 +21,20 @@
  */
 
 import { el, stickToBottom, timeOfDay } from "./dom.js";
+import { ERRORS, LIMITS } from "./protocol.js";
 
 // The protocol's limit on one chat message, in characters after trimming.
-export const CHAT_MAX_CHARS = 500;
+export const CHAT_MAX_CHARS = LIMITS.chatMaxChars;
 // Messages kept in the list; older ones are dropped from the page.
 const MAX_SHOWN = 200;
-const CHAT_ERRORS = new Set(["too_long", "rate_limited", "auth_required", "forbidden"]);
 const ERROR_TEXT = {
-  too_long: `Messages are at most ${CHAT_MAX_CHARS} characters.`,
-  rate_limited: "Slow down a little: too many messages at once.",
-  auth_required: "Sign in to chat.",
-  forbidden: "You can't chat in this station right now.",
+  [ERRORS.tooLong]: `Messages are at most ${CHAT_MAX_CHARS} characters.`,
+  [ERRORS.rateLimited]: "Slow down a little: too many messages at once.",
+  [ERRORS.authRequired]: "Sign in to chat.",
+  [ERRORS.forbidden]: "You can't chat in this station right now.",
 };
+// The error codes that answer a chat message.
+const CHAT_ERRORS = new Set(Object.keys(ERROR_TEXT));
 
 export class ChatPanel {
   constructor(root, { me = null, signInUrl = null, send, onCommand, moderation = null } = {}) {
@@ -53,8 +57,7 @@ export class ChatPanel {
       root.append(this.buildForm());
       // The /pm tip only where a command handler is given (the listener page).
       if (onCommand) root.append(this.hint);
-    }
-    else if (signInUrl) {
+    } else if (signInUrl) {
       root.append(
         el(
           "p",
@@ -105,7 +108,7 @@ export class ChatPanel {
       return;
     }
     if (text.length > CHAT_MAX_CHARS) {
-      this.notice(ERROR_TEXT.too_long, "error");
+      this.notice(ERROR_TEXT[ERRORS.tooLong], "error");
       return;
     }
     if (this.sendText?.(text) === false) {
@@ -178,6 +181,7 @@ export class ChatPanel {
               type: "button",
               class: "link-button",
               "aria-label": `Delete message from ${message.user}`,
+              dataset: { action: "delete" },
               onclick: () => this.moderation.delete(message.id),
             },
             "Delete",
@@ -188,6 +192,7 @@ export class ChatPanel {
               type: "button",
               class: "link-button",
               "aria-label": `Mute ${message.user}`,
+              dataset: { action: "mute", user: message.user },
               onclick: () => this.moderation.mute(message.user),
             },
             "Mute",
@@ -205,7 +210,11 @@ export class ChatPanel {
   }
 
   notice(text, kind = "info") {
-    const item = el("li", { class: `chat-notice ${kind}`, role: kind === "error" ? "alert" : null }, text);
+    const item = el(
+      "li",
+      { class: `chat-notice ${kind}`, role: kind === "error" ? "alert" : null },
+      text,
+    );
     stickToBottom(this.list, () => this.list.append(item));
     this.updateEmpty();
   }

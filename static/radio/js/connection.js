@@ -21,11 +21,17 @@
  * server restart. Going online, or the tab becoming visible, retries at once.
  */
 
+import { reconnectDelayMs } from "./backoff.js";
+import { CLOSE } from "./protocol.js";
+
 // Close codes after which retrying cannot help (docs/PROTOCOL.md).
-export const PERMANENT_CLOSE_CODES = new Set([4401, 4403, 4404]);
+export const PERMANENT_CLOSE_CODES = new Set([
+  CLOSE.signInRequired,
+  CLOSE.forbidden,
+  CLOSE.noSuchStation,
+]);
 const DEFAULT_MIN_DELAY_MS = 250;
 const DEFAULT_MAX_DELAY_MS = 4000;
-const JITTER = 0.2;
 
 /** The ws:/wss: URL of `path` on this page's host. */
 export function socketUrl(path) {
@@ -129,8 +135,10 @@ export class Connection {
       this.setState("closed", { code: event.code, reason: event.reason });
       return;
     }
-    const base = Math.min(this.maxDelayMs, this.minDelayMs * 2 ** this.attempt);
-    const delayMs = Math.round(base * (1 - JITTER + Math.random() * 2 * JITTER));
+    const delayMs = reconnectDelayMs(this.attempt, {
+      minDelayMs: this.minDelayMs,
+      maxDelayMs: this.maxDelayMs,
+    });
     this.attempt += 1;
     this.setState("reconnecting", { attempt: this.attempt, delayMs, code: event.code });
     this.timer = setTimeout(() => this.connect(), delayMs);

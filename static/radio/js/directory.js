@@ -25,7 +25,11 @@ function card(station) {
     el(
       "a",
       { class: "station-link", href: station.url },
-      el("span", { class: "station-art", "aria-hidden": "true" }, station.name.slice(0, 1).toUpperCase()),
+      el(
+        "span",
+        { class: "station-art", "aria-hidden": "true" },
+        station.name.slice(0, 1).toUpperCase(),
+      ),
       el(
         "span",
         { class: "station-body" },
@@ -80,7 +84,9 @@ function update(stations) {
 async function poll() {
   clearTimeout(timer);
   try {
-    const response = await fetch(list.dataset.statusUrl, { headers: { Accept: "application/json" } });
+    const response = await fetch(list.dataset.statusUrl, {
+      headers: { Accept: "application/json" },
+    });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     update((await response.json()).stations);
     failures = 0;

@@ -5,6 +5,8 @@
  *   el("li", { class: "x", "aria-label": "y", dataset: { id: 1 } }, "text", child)
  *   timeOfDay("2026-11-25T15:10:33.939505+00:00")  // "15:10", local time
  *   onReady(fn)                                     // after DOMContentLoaded
+ *   const find = finder(root); find("go-live")      // #go-live inside root
+ *   say(noteElement, "Sent.", "ok")                 // a form's note
  */
 
 /** A new element with attributes and children (strings become text). */
@@ -52,4 +54,15 @@ export function stickToBottom(list, change) {
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   change();
   if (atBottom) list.scrollTop = list.scrollHeight;
+}
+
+/** `find(id)`: the element of that id inside `root`. */
+export function finder(root) {
+  return (id) => root.querySelector(`#${id}`);
+}
+
+/** Shows `text` in a form's note; `kind` ("ok", "error") styles it. */
+export function say(note, text, kind = "") {
+  note.textContent = text;
+  note.dataset.kind = kind;
 }

@@ -1,7 +1,7 @@
 /**
  * Private messages: the inbox socket `/ws/inbox/` and its panel.
  *
- *   import { InboxClient, InboxPanel, parsePm } from "./inbox.js";
+ *   import { InboxClient, InboxPanel } from "./inbox.js";
  *   const inbox = new InboxClient();     // socket to /ws/inbox/ on this host
  *   inbox.on("message", (m) => ...);    // each inbox.message, once per id,
  *                                       // unread ones on (re)connect included
@@ -17,31 +17,31 @@
  *   // Lists messages newest first; shout-outs (kind "shoutout") stand out;
  *   // each has a Reply box in place. The toggle button opens and closes the
  *   // panel and shows the unread count; opening it marks messages read.
- *
- *   parsePm("/pm bob hello there")      // { to: "bob", text: "hello there" }
  */
 
 import { Connection, socketUrl } from "./connection.js";
 import { el, timeOfDay } from "./dom.js";
+import { ERRORS, LIMITS } from "./protocol.js";
 
 // The protocol's limit on one private message, in characters after trimming.
-export const INBOX_MAX_CHARS = 1000;
+export const INBOX_MAX_CHARS = LIMITS.inboxMaxTextChars;
 // Errors that answer an inbox.send (the socket answers in order).
-const SEND_ERRORS = new Set(["unknown_user", "forbidden", "rate_limited", "bad_request", "too_long"]);
+const SEND_ERRORS = new Set([
+  ERRORS.unknownUser,
+  ERRORS.forbidden,
+  ERRORS.rateLimited,
+  ERRORS.badRequest,
+  ERRORS.tooLong,
+]);
 const ERROR_TEXT = {
-  unknown_user: "There is no user of that name.",
-  forbidden: "You may not send that message.",
-  rate_limited: "Too many messages at once: wait a moment.",
-  too_long: `Messages are at most ${INBOX_MAX_CHARS} characters.`,
-  bad_request: "That message could not be sent.",
+  [ERRORS.unknownUser]: "There is no user of that name.",
+  [ERRORS.forbidden]: "You may not send that message.",
+  [ERRORS.rateLimited]: "Too many messages at once: wait a moment.",
+  [ERRORS.tooLong]: `Messages are at most ${INBOX_MAX_CHARS} characters.`,
+  [ERRORS.badRequest]: "That message could not be sent.",
+  // The client's own code: the socket was not open.
   not_connected: "Not connected to your inbox: try again in a moment.",
 };
-
-/** `/pm USER TEXT` → { to, text }, or null when `line` is not one. */
-export function parsePm(line) {
-  const match = /^\/pm\s+(\S+)\s+([\s\S]+)$/.exec(line.trim());
-  return match ? { to: match[1], text: match[2].trim() } : null;
-}
 
 export function inboxErrorText(error) {
   return ERROR_TEXT[error?.code] ?? error?.message ?? "The message was not sent.";
@@ -204,7 +204,9 @@ export class InboxPanel {
         { class: "inbox-meta" },
         shoutout ? el("span", { class: "badge badge-shoutout" }, "Shout-out") : null,
         el("span", { class: "inbox-from" }, message.from),
-        shoutout && message.station ? el("span", { class: "muted" }, ` on ${message.station}`) : null,
+        shoutout && message.station
+          ? el("span", { class: "muted" }, ` on ${message.station}`)
+          : null,
         el("time", { datetime: message.ts, class: "muted" }, timeOfDay(message.ts)),
       ),
       el("p", { class: "inbox-text" }, message.text),

@@ -6,13 +6,14 @@
  */
 
 import { ChatPanel } from "./chat.js";
+import { parsePm } from "./commands.js";
 import { Connection, socketUrl } from "./connection.js";
-import { inboxErrorText, parsePm } from "./inbox.js";
+import { inboxErrorText } from "./inbox.js";
+import { behindLabel } from "./live-edge.js";
 import { LivePlayer } from "./player.js";
+import { CLOSE } from "./protocol.js";
 import { siteInbox } from "./site.js";
 
-// Past this many ms behind live, the page offers "Back to live".
-const BEHIND_LIVE_WARN_MS = 2000;
 const VOLUME_KEY = "radio.volume";
 const MUTED_KEY = "radio.muted";
 
@@ -70,7 +71,8 @@ connection.on("state", (state, detail) => {
     connecting: "Connecting…",
     open: "",
     reconnecting: "Reconnecting…",
-    closed: detail.code === 4404 ? "This station no longer exists." : "Disconnected.",
+    closed:
+      detail.code === CLOSE.noSuchStation ? "This station no longer exists." : "Disconnected.",
   }[state];
   $("connection").textContent = text ?? "";
   root.dataset.connection = state;
@@ -121,15 +123,10 @@ player.addEventListener("status", () => {
   playButton.dataset.state = state;
   root.dataset.player = state;
   const behind = $("behind");
-  if (behindMs === null) {
-    behind.textContent = state === "buffering" || state === "starting" ? "Buffering…" : "";
-  } else {
-    const seconds = (behindMs / 1000).toFixed(1);
-    behind.textContent =
-      behindMs > BEHIND_LIVE_WARN_MS ? `${seconds} s behind live` : `Live, ${seconds} s behind`;
-  }
+  const label = behindLabel(state, behindMs);
+  behind.textContent = label.text;
   behind.dataset.ms = behindMs === null ? "" : String(Math.round(behindMs));
-  $("back-to-live").hidden = !(behindMs !== null && behindMs > BEHIND_LIVE_WARN_MS);
+  $("back-to-live").hidden = !label.late;
 });
 
 // --- Volume ----------------------------------------------------------------

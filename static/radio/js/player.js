@@ -23,6 +23,16 @@
  * so any message can follow any other: gaps in seq just close up.
  */
 
+import {
+  isDue,
+  keepFrom,
+  mp3Seconds,
+  newClock,
+  observeClock,
+  packetAt,
+  startFrom,
+} from "./live-edge.js";
+
 const HEADER_BYTES = 12;
 // Audio to start with, from the newest received, in seconds.
 const START_AHEAD_S = 0.8;
@@ -39,44 +49,12 @@ const KEEP_PLAYED_S = 10;
 const TRIM_SLACK_S = 5;
 // How often the playhead is checked (ms).
 const TICK_MS = 250;
-// Offsets of the server's clock are gathered over windows this long (ms).
-const CLOCK_WINDOW_MS = 30_000;
 
 /** "mse", "managed" or "http": how this browser can play the station. */
 export function playbackMode() {
   if (window.MediaSource?.isTypeSupported?.("audio/mpeg")) return "mse";
   if (window.ManagedMediaSource?.isTypeSupported?.("audio/mpeg")) return "managed";
   return "http";
-}
-
-const MPEG1_L3_KBPS = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
-const MPEG2_L3_KBPS = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
-const MPEG1_RATES = [44100, 48000, 32000];
-
-/** Seconds of audio in `bytes`, whole MPEG Layer III frames. */
-export function mp3Seconds(bytes) {
-  let offset = 0;
-  let seconds = 0;
-  while (offset + 4 <= bytes.length) {
-    const b1 = bytes[offset + 1];
-    const b2 = bytes[offset + 2];
-    if (bytes[offset] !== 0xff || (b1 & 0xe0) !== 0xe0) break;
-    const version = (b1 >> 3) & 3; // 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5
-    const rateIndex = (b2 >> 2) & 3;
-    const kbps = (version === 3 ? MPEG1_L3_KBPS : MPEG2_L3_KBPS)[b2 >> 4];
-    if (version === 1 || rateIndex === 3 || !kbps) break;
-    const rate = MPEG1_RATES[rateIndex] / (version === 3 ? 1 : version === 2 ? 2 : 4);
-    const samples = version === 3 ? 1152 : 576;
-    const length = Math.floor(((samples / 8) * kbps * 1000) / rate) + ((b2 >> 1) & 1);
-    seconds += samples / rate;
-    offset += length;
-  }
-  return seconds;
-}
-
-/** Whether uint32 `a` comes at or after `b`, with wrapping. */
-function seqAtOrAfter(a, b) {
-  return ((a - b) >>> 0) < 2 ** 31;
 }
 
 export class LivePlayer extends EventTarget {
@@ -100,7 +78,7 @@ export class LivePlayer extends EventTarget {
     this.starting = false;
     this.startingSince = null;
     this.trimTo = null;
-    this.clock = { offsetMs: null, windowMax: null, windowStart: 0, previousMax: null };
+    this.clock = newClock();
     this.status = { state: "stopped", behindMs: null, aheadS: 0, firstSoundMs: null, mode };
     this.playClickedAt = null;
     this.timer = null;
@@ -132,17 +110,10 @@ export class LivePlayer extends EventTarget {
     const seq = view.getUint32(0);
     const ingestMs = Number(view.getBigUint64(4));
     const data = new Uint8Array(buffer, HEADER_BYTES);
-    this.observeClock(ingestMs);
+    this.clock = observeClock(this.clock, ingestMs, Date.now());
     const packet = { seq, ingestMs, data, seconds: mp3Seconds(data) };
     this.recent.push(packet);
-    let kept = 0;
-    for (let i = this.recent.length - 1; i >= 0; i--) {
-      kept += this.recent[i].seconds;
-      if (kept > RECENT_S) {
-        this.recent.splice(0, i);
-        break;
-      }
-    }
+    this.recent.splice(0, keepFrom(this.recent, RECENT_S));
     if (!this.sourceBuffer) return;
     if (this.starting) this.maybeStart();
     else {
@@ -151,25 +122,7 @@ export class LivePlayer extends EventTarget {
     }
   }
 
-  /**
-   * Estimates the server clock's offset from ours: a packet's ingest_ms can
-   * be no later than its arrival, so the largest (ingest − arrival) seen is
-   * the offset less the shortest transit time.
-   */
-  observeClock(ingestMs) {
-    const now = Date.now();
-    const sample = ingestMs - now;
-    const clock = this.clock;
-    if (now - clock.windowStart > CLOCK_WINDOW_MS) {
-      clock.previousMax = clock.windowMax;
-      clock.windowMax = null;
-      clock.windowStart = now;
-    }
-    clock.windowMax = clock.windowMax === null ? sample : Math.max(clock.windowMax, sample);
-    clock.offsetMs = Math.max(clock.windowMax, clock.previousMax ?? -Infinity);
-  }
-
-  /** Server time now, in ms since the epoch, as estimated. */
+  /** Server time now, in ms since the epoch, as estimated (live-edge.js). */
   serverNow() {
     return Date.now() + (this.clock.offsetMs ?? 0);
   }
@@ -296,14 +249,8 @@ export class LivePlayer extends EventTarget {
     if (total < START_AHEAD_S && performance.now() - this.startingSince < START_WAIT_MS) {
       return;
     }
-    let taken = 0;
-    let first = this.recent.length;
-    while (first > 0 && taken < START_AHEAD_S) {
-      first -= 1;
-      taken += this.recent[first].seconds;
-    }
     this.starting = false;
-    this.queue = this.recent.slice(first);
+    this.queue = this.recent.slice(startFrom(this.recent, START_AHEAD_S));
     this.pump();
   }
 
@@ -326,7 +273,12 @@ export class LivePlayer extends EventTarget {
     for (const packet of batch) {
       bytes.set(packet.data, at);
       at += packet.data.length;
-      this.timeline.push({ seq: packet.seq, ingestMs: packet.ingestMs, start, end: start + packet.seconds });
+      this.timeline.push({
+        seq: packet.seq,
+        ingestMs: packet.ingestMs,
+        start,
+        end: start + packet.seconds,
+      });
       start += packet.seconds;
     }
     this.appendedEnd = start;
@@ -377,7 +329,7 @@ export class LivePlayer extends EventTarget {
       if (aheadS > this.catchUpAheadS && !this.starting) this.jumpToLive();
       this.trim(now);
     }
-    const current = this.packetAt(audio.currentTime);
+    const current = packetAt(this.timeline, audio.currentTime);
     const heard = audio.readyState >= 3 && !audio.paused && status.firstSoundMs !== null;
     status.state = heard ? "playing" : status.firstSoundMs === null ? "starting" : "buffering";
     status.aheadS = aheadS;
@@ -387,14 +339,6 @@ export class LivePlayer extends EventTarget {
     this.dispatchEvent(new Event("status"));
   }
 
-  packetAt(time) {
-    const timeline = this.timeline;
-    for (let i = timeline.length - 1; i >= 0; i--) {
-      if (timeline[i].start <= time + 0.001) return time < timeline[i].end + 0.05 ? timeline[i] : null;
-    }
-    return null;
-  }
-
   /** Runs every pending atSeq() callback now: its audio will not be heard. */
   flushWaiters() {
     for (const { callback } of this.waiters.splice(0)) callback();
@@ -402,11 +346,8 @@ export class LivePlayer extends EventTarget {
 
   runWaiters(time) {
     if (!this.waiters.length) return;
-    const first = this.timeline[0];
     this.waiters = this.waiters.filter(({ seq, callback }) => {
-      const entry = this.timeline.find((item) => seqAtOrAfter(item.seq, seq));
-      // Older than everything appended (after a resync): it is already on.
-      const due = entry ? time + 0.05 >= entry.start : first && !seqAtOrAfter(seq, first.seq);
+      const due = isDue(this.timeline, seq, time);
       if (due) callback();
       return !due;
     });

@@ -8,13 +8,10 @@
 // recorder, because the server starts a new decoder on every ``start`` and
 // that decoder needs the container's header from the first chunk.
 
+import { CLOSE, ERRORS } from "./protocol.js";
+
 // Formats the server transcodes, in order of preference (PROTOCOL.md, start).
-const FORMATS = [
-  "audio/webm;codecs=opus",
-  "audio/ogg;codecs=opus",
-  "audio/webm",
-  "audio/ogg",
-];
+const FORMATS = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/ogg"];
 // How often the recorder hands over a chunk, in milliseconds.
 const TIMESLICE_MS = 250;
 // Opus bitrate of the upload, in bits per second.
@@ -23,9 +20,13 @@ const UPLOAD_BITS_PER_SECOND = 128_000;
 // the connection counts as stalled and is replaced.
 const MAX_BUFFERED_BYTES = 128 * 1024;
 
-export const CLOSE_ANOTHER_DJ_LIVE = 4409;
 // Error codes after which the broadcast is over (PROTOCOL.md, error codes).
-const FATAL_ERRORS = new Set(["unsupported_format", "input_failed", "idle", "too_fast"]);
+const FATAL_ERRORS = new Set([
+  ERRORS.unsupportedFormat,
+  ERRORS.inputFailed,
+  ERRORS.idle,
+  ERRORS.tooFast,
+]);
 
 /** The states the console shows; ``detail`` of "change" events says why. */
 export const State = Object.freeze({
@@ -90,7 +91,7 @@ export class Broadcast extends EventTarget {
   /** The console's socket closed with ``code``; it reconnects by itself. */
   socketClosed(code) {
     this.stopRecorder();
-    if (code === CLOSE_ANOTHER_DJ_LIVE) {
+    if (code === CLOSE.djAlreadyLive) {
       this.wanted = false;
       this.setState(State.TAKEN, "Another DJ is live on this station.");
     } else if (this.wanted) {
@@ -144,13 +145,13 @@ export class Broadcast extends EventTarget {
 
   startRecorder() {
     const recorder = this.recorder;
-    if (!recorder || recorder.state !== "inactive") return;
+    if (recorder?.state !== "inactive") return;
     recorder.addEventListener("dataavailable", (event) => {
       if (recorder === this.recorder && event.data.size > 0) this.sendAudio(event.data);
     });
     recorder.addEventListener("error", () => {
       if (recorder !== this.recorder) return;
-      this.failed({ code: "input_failed", message: "The browser stopped recording." });
+      this.failed({ code: ERRORS.inputFailed, message: "The browser stopped recording." });
     });
     recorder.start(TIMESLICE_MS);
   }

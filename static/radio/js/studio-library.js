@@ -8,8 +8,11 @@
 //   POST ./<id>/delete/
 // A server without the AutoDJ answers GET with 404; the panel stays hidden.
 
-// Longest crossfade the panel offers, in seconds.
-const MAX_CROSSFADE_S = 30;
+import { LIMITS } from "./protocol.js";
+import { crossfadeSeconds, formatDuration } from "./studio-helpers.js";
+
+// Longest crossfade the panel offers, in seconds: what the server allows.
+const MAX_CROSSFADE_S = LIMITS.crossfadeMaxMs / 1000;
 
 export class Library {
   constructor(root, { url, csrfToken }) {
@@ -159,7 +162,7 @@ export class Library {
   }
 
   saveSettings() {
-    const seconds = Math.min(Math.max(Number(this.crossfade.value) || 0, 0), MAX_CROSSFADE_S);
+    const seconds = crossfadeSeconds(this.crossfade.value, MAX_CROSSFADE_S);
     this.crossfade.value = String(seconds);
     return this.post("settings/", {
       shuffle: this.shuffle.checked,
@@ -195,16 +198,11 @@ export class Library {
 function button(text, action, label, disabled) {
   const element = document.createElement("button");
   element.type = "button";
-  element.className = action === "delete" ? "button button-quiet button-danger" : "button button-quiet";
+  element.className =
+    action === "delete" ? "button button-quiet button-danger" : "button button-quiet";
   element.textContent = text;
   element.dataset.action = action;
   element.setAttribute("aria-label", label);
   element.disabled = disabled;
   return element;
-}
-
-function formatDuration(milliseconds) {
-  if (!Number.isFinite(milliseconds)) return "";
-  const seconds = Math.round(milliseconds / 1000);
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }

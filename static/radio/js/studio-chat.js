@@ -1,0 +1,55 @@
+/**
+ * The console's chat panel: the station's chat (chat.js) with the DJ's
+ * tools, Delete and Mute/Unmute on every message.
+ */
+
+import { ChatPanel } from "./chat.js";
+
+export class StudioChat {
+  /** ``request(message)``: sends a moderation request on the broadcast socket. */
+  constructor(element, { request }) {
+    this.element = element;
+    this.request = request;
+    // Users muted in this station, as far as this console has seen.
+    this.muted = new Set();
+    this.chat = new ChatPanel(element, {
+      me: null,
+      moderation: {
+        delete: (id) => this.request({ type: "chat.delete", id }),
+        mute: (user) => this.toggleMute(user),
+      },
+    });
+  }
+
+  /** Takes a message of the broadcast socket; true if it was the chat's. */
+  handle(message) {
+    if (this.chat.handle(message)) return true;
+    if (message.type !== "chat.muted" && message.type !== "chat.unmuted") return false;
+    this.showMuted(message.user, message.type === "chat.muted");
+    return true;
+  }
+
+  toggleMute(user) {
+    const type = this.muted.has(user) ? "chat.unmute" : "chat.mute";
+    this.request({ type, user });
+  }
+
+  showMuted(user, muted) {
+    if (muted) this.muted.add(user);
+    else this.muted.delete(user);
+    this.chat.notice(muted ? `${user} is muted in this station.` : `${user} may chat again.`);
+    const selector = `button[data-action="mute"][data-user="${CSS.escape(user)}"]`;
+    for (const button of this.element.querySelectorAll(selector)) {
+      button.textContent = muted ? "Unmute" : "Mute";
+      button.setAttribute("aria-label", `${muted ? "Unmute" : "Mute"} ${user}`);
+    }
+  }
+
+  notice(text, kind) {
+    this.chat.notice(text, kind);
+  }
+
+  setConnected(connected) {
+    this.chat.setConnected(connected);
+  }
+}

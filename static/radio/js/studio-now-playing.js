@@ -1,0 +1,73 @@
+/**
+ * The console's now playing panel: announce a title and artist, at once
+ * when live, else when the DJ goes live; prefilled from a played file's name.
+ */
+
+import { finder, say } from "./dom.js";
+import { nowPlayingText, trackFromFileName } from "./studio-helpers.js";
+
+export class NowPlayingPanel {
+  /**
+   * ``broadcast``: the console's Broadcast. ``send(message)``: sends on the
+   * broadcast socket; false when it is not open.
+   */
+  constructor(root, { broadcast, send }) {
+    this.find = finder(root);
+    this.broadcast = broadcast;
+    this.send = send;
+    // Announced while off air: sent on going live.
+    this.pending = null;
+  }
+
+  bind() {
+    this.find("now-playing-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const title = this.find("np-title").value.trim();
+      const artist = this.find("np-artist").value.trim();
+      if (this.broadcast.live) {
+        this.announce(title, artist);
+      } else {
+        this.pending = { title, artist };
+        this.note("This will be announced when you go live.");
+      }
+    });
+  }
+
+  /** Fills the form from a file's name: "Artist - Title.mp3". */
+  prefill(fileName) {
+    if (!fileName) return;
+    const { artist, title } = trackFromFileName(fileName);
+    this.find("np-title").value = title;
+    this.find("np-artist").value = artist;
+    this.note("Filled in from the file's name. Press Announce to send it.");
+  }
+
+  /** The DJ is live: send what was announced while off air. */
+  announcePending() {
+    const pending = this.pending;
+    this.pending = null;
+    if (pending && (pending.title || pending.artist)) {
+      this.announce(pending.title, pending.artist);
+    }
+  }
+
+  announce(title, artist) {
+    if (this.send({ type: "now_playing", title, artist })) {
+      this.note("Announced.", "ok");
+    } else {
+      this.note("Not connected: try again in a moment.", "error");
+    }
+  }
+
+  /** Shows the station's now playing (a message, a status, or null). */
+  show(nowPlaying) {
+    const shown = this.find("now-playing");
+    const text = nowPlayingText(nowPlaying);
+    shown.textContent = text || "Nothing announced.";
+    shown.toggleAttribute("data-empty", !text);
+  }
+
+  note(text, kind = "") {
+    say(this.find("np-note"), text, kind);
+  }
+}
