@@ -348,3 +348,101 @@ def test_write_now_leaves_a_disconnecting_transport_to_twisted():
     tcp.disconnecting = True
     write_now(tcp, b"frame")
     assert (tcp.to_socket, tcp.queued) == ([], [b"frame"])
+
+
+class FakeTwistedConnection(FakeTcpTransport):
+    """A TCP transport that also takes a producer, as Twisted's does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.producer = object()  # daphne's HTTP channel, left registered
+        self.streaming = None
+
+    def registerProducer(self, producer, streaming: bool) -> None:
+        self.producer, self.streaming = producer, streaming
+
+    def unregisterProducer(self) -> None:
+        self.producer = None
+
+    def getHandle(self):
+        raise AttributeError("no socket in a test")
+
+
+class FakeDaphneWebSocket(FakeWebSocketProtocol):
+    def __init__(self) -> None:
+        super().__init__(FakeWebSocketProtocol.STATE_OPEN)
+        self.transport = FakeTwistedConnection()
+
+
+def daphne_websocket() -> tuple[object, FakeDaphneWebSocket]:
+    protocol = FakeDaphneWebSocket()
+    send = functools.partial(FakeDaphneServer().handle_reply, protocol)
+    return websocket_transport(send), protocol
+
+
+def test_a_daphne_websocket_replaces_the_http_producer_with_its_flow_signal():
+    """Twisted's pause and resume calls decide whether audio is taken."""
+    transport, protocol = daphne_websocket()
+    flow = protocol.transport.producer
+    assert protocol.transport.streaming is True
+    assert transport.writable is True
+    flow.pauseProducing()
+    assert transport.writable is False
+    flow.resumeProducing()
+    assert transport.writable is True
+
+
+def test_a_daphne_websocket_writes_frames_straight_to_the_socket():
+    """Messages are framed once and written to the socket in order."""
+    transport, protocol = daphne_websocket()
+    transport.send_text("hello")
+    transport.send_binary(b"\x00\x01")
+    assert protocol.transport.to_socket == [
+        framed("hello", binary=False),
+        framed(b"\x00\x01", binary=True),
+    ]
+
+
+def test_a_closing_daphne_websocket_takes_nothing():
+    """Once the socket is closing nothing more is written and audio is refused."""
+    transport, protocol = daphne_websocket()
+    protocol.state = FakeWebSocketProtocol.STATE_CLOSING
+    transport.send_text("too late")
+    assert transport.writable is False
+    assert protocol.transport.to_socket == protocol.transport.queued == []
+
+
+class FakeDaphneRequest:
+    """daphne's WebRequest as a streaming HTTP body sees it."""
+
+    def __init__(self) -> None:
+        self.channel = type("Channel", (), {"transport": FakeTwistedConnection()})()
+        self.producer = None
+        self.finished = False
+        self.replies: list[dict] = []
+
+    def registerProducer(self, producer, streaming: bool) -> None:
+        self.producer = producer
+
+    def unregisterProducer(self) -> None:
+        self.producer = None
+
+    def handle_reply(self, message: dict) -> None:
+        self.replies.append(message)
+
+
+async def test_a_daphne_http_body_streams_chunks_and_lets_go_on_close():
+    """Body chunks go to daphne at once; aclose() unregisters the flow signal."""
+    request = FakeDaphneRequest()
+    send = functools.partial(FakeDaphneServer().handle_reply, request)
+    transport = http_body_transport(send)
+    transport.send_binary(b"mp3")
+    assert request.replies == [
+        {"type": "http.response.body", "body": b"mp3", "more_body": True}
+    ]
+    with pytest.raises(TypeError):
+        transport.send_text("no text in an HTTP stream")
+    request.producer.pauseProducing()
+    assert transport.writable is False
+    await transport.aclose()
+    assert request.producer is None
