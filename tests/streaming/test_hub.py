@@ -1,0 +1,195 @@
+"""One station's hub: the burst, the state and the counts for its listeners."""
+
+from __future__ import annotations
+
+import pytest
+
+from radio.protocol import LISTENERS, MAX_LISTED_USERS, NOW_PLAYING, ON_AIR
+from stations.streaming.audience import Audience, ControlListener
+from stations.streaming.hub import (
+    RECENT_EVENTS,
+    StationHub,
+    listeners_with_users,
+    now_playing_event,
+    on_air_event,
+)
+from stations.streaming.packets import AudioPacket, Event
+from tests.support.streaming import recorded_listener
+
+BURST_S = 1.0
+
+
+def packet(seq: int) -> AudioPacket:
+    return AudioPacket.build(seq=seq, ingest_ms=0, duration_ms=100, frames=b"mp3")
+
+
+def chat(number: int) -> Event:
+    return Event.build({"type": "chat", "id": number, "text": f"message {number}"})
+
+
+@pytest.fixture
+def hub() -> StationHub:
+    return StationHub(burst_seconds=BURST_S)
+
+
+def test_join_on_air_delivers_the_burst_first(hub):
+    """A listener joining on air gets the burst, then live audio, no gap or repeat."""
+    hub.publish(on_air_event(on_air=True, source="live"))
+    for seq in range(1, 16):
+        hub.publish(packet(seq))
+    listener, transport = recorded_listener()
+    hub.join(listener)
+    hub.publish(packet(16))
+    assert transport.binaries() == [packet(seq).wire for seq in range(6, 17)]
+
+
+def test_join_off_air_delivers_no_burst(hub):
+    """Off air a joining listener gets no old audio."""
+    for seq in range(1, 4):
+        hub.publish(packet(seq))
+    listener, transport = recorded_listener()
+    hub.join(listener)
+    assert transport.written == []
+
+
+def test_going_off_air_clears_the_burst(hub):
+    """Audio from before an off-air is not replayed after the next on-air."""
+    hub.publish(on_air_event(on_air=True, source="autodj"))
+    hub.publish(packet(1))
+    hub.publish(on_air_event(on_air=False, source=None))
+    assert hub.burst.snapshot() == []
+    hub.publish(on_air_event(on_air=True, source="live"))
+    hub.publish(packet(2))
+    listener, transport = recorded_listener()
+    hub.join(listener)
+    assert transport.binaries() == [packet(2).wire]
+    assert hub.last_seq == 2
+
+
+def test_a_listener_who_left_gets_nothing_more(hub):
+    """After leave(), neither audio nor events reach the listener."""
+    listener, transport = recorded_listener()
+    hub.join(listener)
+    hub.publish(chat(1))
+    hub.leave(listener)
+    hub.publish(chat(2))
+    hub.publish(packet(1))
+    assert transport.written == [chat(1).text]
+    assert not hub.has_clients
+
+
+def test_events_since_gives_the_events_missed_after_a_mark(hub):
+    """Events published after ``events_published`` was read are given back."""
+    hub.publish(chat(1))
+    mark = hub.events_published
+    hub.publish(chat(2))
+    hub.publish(packet(1))
+    hub.publish(chat(3))
+    assert hub.events_since(mark) == [chat(2), chat(3)]
+    assert hub.events_since(hub.events_published) == []
+
+
+def test_events_since_keeps_only_the_recent_events(hub):
+    """Only the last RECENT_EVENTS are remembered for late joiners."""
+    for number in range(RECENT_EVENTS + 10):
+        hub.publish(chat(number))
+    missed = hub.events_since(0)
+    assert len(missed) == RECENT_EVENTS
+    assert missed[-1] == chat(RECENT_EVENTS + 9)
+
+
+def test_state_follows_on_air_and_now_playing(hub):
+    """on_air sets the source; now_playing the title; off air clears both."""
+    hub.publish(on_air_event(on_air=True, source="live"))
+    title = now_playing_event(title="Song", artist="Band", source="live", seq=4)
+    hub.publish(title)
+    assert hub.state.as_dict() == {
+        "on_air": True,
+        "source": "live",
+        "now_playing": {k: v for k, v in title.data.items() if k != "type"},
+    }
+    hub.publish(on_air_event(on_air=False, source=None))
+    assert hub.state.as_dict() == {
+        "on_air": False,
+        "source": None,
+        "now_playing": None,
+    }
+
+
+def test_listeners_get_events_in_order(hub):
+    """Every listener gets each event's text as published."""
+    first, first_transport = recorded_listener()
+    second, second_transport = recorded_listener()
+    hub.join(first)
+    hub.join(second)
+    hub.publish(on_air_event(on_air=True, source="live"))
+    hub.publish(chat(1))
+    for transport in (first_transport, second_transport):
+        assert [event["type"] for event in transport.events()] == [ON_AIR, "chat"]
+
+
+def test_update_audience_gives_counts_to_listeners_and_names_to_consoles(hub):
+    """Listeners learn the count; DJs' consoles also learn who is signed in."""
+    listener, listener_transport = recorded_listener(username="ann")
+    console, console_transport = recorded_listener(ControlListener, username="dj")
+    hub.join(listener)
+    hub.join(console)
+    hub.update_audience(
+        Audience(count=3, users=frozenset({"ann", "bob"})), counted_here=1
+    )
+    assert listener_transport.events() == [{"type": LISTENERS, "count": 3}]
+    assert console_transport.events() == [
+        {"type": LISTENERS, "count": 3, "users": ["ann", "bob"]}
+    ]
+
+
+def test_an_unchanged_audience_is_not_announced_again(hub):
+    """The same count and names twice make one message."""
+    listener, transport = recorded_listener()
+    hub.join(listener)
+    audience = Audience(count=2, users=frozenset({"ann"}))
+    hub.update_audience(audience, counted_here=1)
+    hub.update_audience(audience, counted_here=1)
+    assert len(transport.events()) == 1
+
+
+def test_consoles_are_not_counted_as_listeners(hub):
+    """A DJ's console is a client but not a listener."""
+    console, _ = recorded_listener(ControlListener, username="dj")
+    listener, _ = recorded_listener(username="ann")
+    hub.join(console)
+    hub.join(listener)
+    assert hub.client_count == 2
+    assert hub.local_count == 1
+    assert hub.local_audience == Audience(count=1, users=frozenset({"ann"}))
+
+
+def test_listener_estimate_corrects_the_last_total_for_this_process(hub):
+    """The estimate is the last total, minus this process's share, plus now."""
+    here = [recorded_listener()[0] for _ in range(2)]
+    for listener in here:
+        hub.join(listener)
+    hub.update_audience(Audience(count=10), counted_here=2)
+    assert hub.listener_estimate == 10
+    extra, _ = recorded_listener()
+    hub.join(extra)
+    assert hub.listener_estimate == 11
+    hub.leave(here[0])
+    hub.leave(here[1])
+    assert hub.listener_estimate == 9
+
+
+def test_listed_users_are_sorted_and_capped():
+    """DJs get at most MAX_LISTED_USERS names, in order."""
+    users = frozenset(f"user{n:04d}" for n in range(MAX_LISTED_USERS + 5))
+    message = listeners_with_users(Audience(count=len(users), users=users))
+    assert message["users"] == sorted(users)[:MAX_LISTED_USERS]
+    assert message["count"] == MAX_LISTED_USERS + 5
+
+
+def test_now_playing_event_says_from_which_packet(hub):
+    """now_playing carries the seq of the first packet of the title."""
+    event = now_playing_event(title="Song", artist="", source="autodj", seq=42)
+    assert event.type == NOW_PLAYING
+    assert event.data["seq"] == 42
+    assert event.data["started_at"]

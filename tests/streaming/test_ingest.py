@@ -1,0 +1,166 @@
+"""A live DJ's bytes in, whole MP3 frames in the station's format out.
+
+Only ``open_ingest`` and the ``Ingest`` interface are used here: which
+class does the work behind them is the module's business.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from stations.streaming.ingest import (
+    MP3_MIME,
+    PACKET_MS,
+    UnsupportedFormat,
+    open_ingest,
+    supported_formats,
+)
+from stations.streaming.mp3 import parse_header
+from stations.streaming.packets import now_ms
+from tests.support.audio import frames_duration_ms, make_tone
+from tests.support.processes import child_processes
+
+STATION_KBPS = 128
+CHUNK_BYTES = 4096
+# A transcoded stream may be this much longer or shorter than its input:
+# the encoder pads its start and end by a frame or two.
+TRANSCODING_SLACK_MS = 150
+
+
+class Emitted:
+    """The ``emit`` callback of an ingest, keeping what it was given."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[bytes, float, int]] = []
+
+    async def __call__(self, frames: bytes, duration_ms: float, ingest_ms: int):
+        self.calls.append((frames, duration_ms, ingest_ms))
+
+    @property
+    def frames(self) -> bytes:
+        return b"".join(frames for frames, _, _ in self.calls)
+
+    @property
+    def duration_ms(self) -> float:
+        return sum(duration for _, duration, _ in self.calls)
+
+
+async def ingest_all(mime: str, data: bytes) -> Emitted:
+    """Feed ``data`` in chunks as a DJ's browser would, then close."""
+    emitted = Emitted()
+    ingest = await open_ingest(mime, bitrate_kbps=STATION_KBPS, emit=emitted)
+    try:
+        for start in range(0, len(data), CHUNK_BYTES):
+            await ingest.feed(data[start : start + CHUNK_BYTES])
+    finally:
+        await ingest.aclose()
+    return emitted
+
+
+def assert_whole_frames_in_station_format(emitted: Emitted) -> None:
+    for frames, duration_ms, _ in emitted.calls:
+        assert frames_duration_ms(frames) == pytest.approx(duration_ms)
+        header = parse_header(frames)
+        assert (header.bitrate_kbps, header.sample_rate, header.channels) == (
+            STATION_KBPS,
+            44100,
+            2,
+        )
+
+
+@pytest.fixture(scope="module")
+def tone_64k(tmp_path_factory) -> bytes:
+    """Two seconds of MP3 at 64 kbit/s: not the station's bitrate."""
+    path = tmp_path_factory.mktemp("audio") / "tone-64k.mp3"
+    return make_tone(path, seconds=2, bitrate="64k").read_bytes()
+
+
+async def test_mp3_in_the_station_format_is_reframed_without_ffmpeg(tone_mp3):
+    """Station-format MP3 comes out as it went in, minus its tags, in whole frames."""
+    before = now_ms()
+    emitted = Emitted()
+    ingest = await open_ingest(MP3_MIME, bitrate_kbps=STATION_KBPS, emit=emitted)
+    for start in range(0, len(tone_mp3), CHUNK_BYTES):
+        await ingest.feed(tone_mp3[start : start + CHUNK_BYTES])
+        assert child_processes("ffmpeg") == []
+    await ingest.aclose()
+
+    assert tone_mp3.startswith(b"ID3")
+    assert emitted.calls, "nothing was emitted"
+    assert_whole_frames_in_station_format(emitted)
+    out = emitted.frames
+    assert b"ID3" not in out[:10]
+    assert tone_mp3.endswith(out)  # the same bytes, not re-encoded
+    assert emitted.duration_ms == pytest.approx(6000, abs=60)
+    assert all(before <= ingest_ms <= now_ms() for _, _, ingest_ms in emitted.calls)
+
+
+async def test_mp3_at_another_bitrate_is_transcoded(tone_64k):
+    """64 kbit/s MP3 comes out at the station's bitrate, in packets of PACKET_MS."""
+    emitted = await ingest_all(MP3_MIME, tone_64k)
+    assert emitted.calls, "nothing was emitted"
+    assert_whole_frames_in_station_format(emitted)
+    assert all(duration >= PACKET_MS for _, duration, _ in emitted.calls[:-1])
+    assert child_processes("ffmpeg") == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Transcoder runs ffmpeg with -fflags +nobuffer, and ffmpeg 5.1's mp3 "
+        "demuxer then drops the packets it read while probing: the first "
+        "~1.3 s of MP3 input not in the station's format is lost (2 s in, "
+        "0.76 s out). WebM is not affected."
+    ),
+)
+async def test_mp3_at_another_bitrate_keeps_all_its_audio(tone_64k):
+    """Transcoded MP3 lasts as long as the DJ's MP3 did."""
+    emitted = await ingest_all(MP3_MIME, tone_64k)
+    assert emitted.duration_ms == pytest.approx(2000, abs=TRANSCODING_SLACK_MS)
+
+
+async def test_webm_opus_is_transcoded(tone_webm):
+    """MediaRecorder's WebM/Opus becomes MP3 in the station's format."""
+    emitted = await ingest_all("audio/webm;codecs=opus", tone_webm)
+    assert_whole_frames_in_station_format(emitted)
+    assert emitted.duration_ms == pytest.approx(6000, abs=TRANSCODING_SLACK_MS)
+    assert child_processes("ffmpeg") == []
+
+
+@pytest.mark.parametrize(
+    "mime", ["audio/webm; codecs=opus", "Audio/WebM;Codecs=Opus", "AUDIO/WEBM"]
+)
+async def test_webm_mime_types_are_normalised(tone_webm, mime):
+    """Case and spaces around ';' do not matter, as browsers vary."""
+    emitted = await ingest_all(mime, tone_webm[: 16 * 1024])
+    assert emitted.calls, "nothing was emitted"
+    assert_whole_frames_in_station_format(emitted)
+
+
+async def test_mp3_mime_type_is_normalised(tone_mp3):
+    """'Audio/MPEG' is re-framed like 'audio/mpeg', with no ffmpeg."""
+    emitted = await ingest_all("Audio/MPEG", tone_mp3)
+    assert tone_mp3.endswith(emitted.frames)
+    assert emitted.duration_ms == pytest.approx(6000, abs=60)
+
+
+@pytest.mark.parametrize("mime", ["video/mp4", "audio/flac", "text/plain", ""])
+async def test_an_unsupported_format_is_refused_with_the_choices(mime):
+    """An unknown MIME type raises UnsupportedFormat naming what is taken."""
+    with pytest.raises(UnsupportedFormat) as refused:
+        await open_ingest(mime, bitrate_kbps=STATION_KBPS, emit=Emitted())
+    for choice in supported_formats():
+        assert choice in str(refused.value)
+    assert child_processes("ffmpeg") == []
+
+
+async def test_closing_without_flush_stops_ffmpeg_and_emits_no_more(tone_webm):
+    """aclose(flush=False) drops what ffmpeg holds and leaves no process."""
+    emitted = Emitted()
+    ingest = await open_ingest("audio/webm", bitrate_kbps=STATION_KBPS, emit=emitted)
+    await ingest.feed(tone_webm)
+    await ingest.aclose(flush=False)
+    emitted_at_close = len(emitted.calls)
+    assert child_processes("ffmpeg") == []
+    assert emitted.duration_ms < 6000
+    assert len(emitted.calls) == emitted_at_close

@@ -1,0 +1,62 @@
+"""Fakes for the audio path: a client transport that records what it gets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from stations.streaming.audience import Listener
+from stations.streaming.transport import Transport
+
+# How long a test waits for something another task or process sends.
+ARRIVAL_TIMEOUT_S = 5.0
+
+
+class RecordingTransport(Transport):
+    """Keeps what is written, in order; ``writable`` is set by the test."""
+
+    def __init__(self) -> None:
+        self.is_writable = True
+        self.written: list[bytes | str] = []
+        self._arrivals: asyncio.Queue[bytes | str] = asyncio.Queue()
+
+    @property
+    def writable(self) -> bool:
+        return self.is_writable
+
+    def send_binary(self, data: bytes) -> None:
+        self.written.append(data)
+        self._arrivals.put_nowait(data)
+
+    def send_text(self, text: str) -> None:
+        self.written.append(text)
+        self._arrivals.put_nowait(text)
+
+    def events(self) -> list[dict]:
+        """The text messages written so far, decoded."""
+        return [json.loads(item) for item in self.written if isinstance(item, str)]
+
+    def binaries(self) -> list[bytes]:
+        return [item for item in self.written if isinstance(item, bytes)]
+
+    async def next_message(self) -> bytes | str:
+        """The next message written (or one written already and not taken)."""
+        return await asyncio.wait_for(self._arrivals.get(), ARRIVAL_TIMEOUT_S)
+
+    async def next_event(self, kind: str) -> dict:
+        """The next text message of type ``kind``, skipping anything else."""
+        while True:
+            message = await self.next_message()
+            if isinstance(message, str) and json.loads(message)["type"] == kind:
+                return json.loads(message)
+
+
+def recorded_listener(
+    cls: type[Listener] = Listener, *, username: str | None = None
+) -> tuple[Listener, RecordingTransport]:
+    """A listener of ``cls`` on a fresh recording transport."""
+    transport = RecordingTransport()
+    listener = cls(
+        transport, max_stall_s=10.0, on_too_slow=lambda: None, username=username
+    )
+    return listener, transport
