@@ -25,11 +25,3 @@ class BurstBuffer:
 
     def snapshot(self) -> list[AudioPacket]:
         return list(self._packets)
-
-    @property
-    def duration_ms(self) -> float:
-        return self._duration_ms
-
-    @property
-    def last_seq(self) -> int | None:
-        return self._packets[-1].seq if self._packets else None

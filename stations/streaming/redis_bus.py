@@ -75,7 +75,9 @@ return answer
 """
 
 # Sets the lease to ARGV[2] with a TTL of ARGV[3] ms if the token matches;
-# with ARGV[2] empty, deletes it.
+# with ARGV[2] empty, deletes it; with ARGV[2] KEEP_LEASE, only sets the TTL
+# (a renewal leaves a suspended lease suspended, as LocalBus does).
+KEEP_LEASE = "="
 UPDATE_SCRIPT = """
 local current = redis.call('GET', KEYS[1])
 if not current or cjson.decode(current).token ~= ARGV[1] then
@@ -83,6 +85,8 @@ if not current or cjson.decode(current).token ~= ARGV[1] then
 end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
+elseif ARGV[2] == '=' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
 else
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 end
@@ -292,7 +296,7 @@ class RedisBus(StationBus):
         return bool(answer)
 
     async def renew(self, lease: Lease, *, ttl_s: float) -> bool:
-        return await self._set_lease(lease, _lease_value(lease, suspended=False), ttl_s)
+        return await self._set_lease(lease, KEEP_LEASE, ttl_s)
 
     async def suspend(self, lease: Lease, *, grace_s: float) -> None:
         await self._set_lease(lease, _lease_value(lease, suspended=True), grace_s)

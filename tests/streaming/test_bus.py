@@ -213,16 +213,8 @@ async def test_suspend_by_another_lease_changes_nothing(bus, station_id):
     )
 
 
-async def test_a_suspended_lease_renewed_by_its_holder_stays_suspended(
-    bus, bus_url, station_id, request
-):
+async def test_a_suspended_lease_renewed_by_its_holder_stays_suspended(bus, station_id):
     """renew only extends: the DJ may still resume after their own renew."""
-    if bus_url is not None:
-        reason = (
-            "RedisBus.renew writes the lease back with suspended=False, while "
-            "LocalBus.renew keeps it suspended: the two buses disagree"
-        )
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     held = new_lease(station_id, LIVE, DJ)
     await bus.claim(held, ttl_s=LEASE_TTL_S)
     await bus.suspend(held, grace_s=LEASE_TTL_S)

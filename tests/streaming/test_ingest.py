@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from stations.streaming.encoder import PACKET_MS
 from stations.streaming.ingest import (
     MP3_MIME,
-    PACKET_MS,
     UnsupportedFormat,
     open_ingest,
     supported_formats,
