@@ -225,11 +225,11 @@ class Transcoder(FfmpegProcess):
         channels: int = OUTPUT_CHANNELS,
         ffmpeg: str = "ffmpeg",
     ) -> None:
-        # Small probe sizes and no input buffering make the first MP3 bytes
-        # come out as soon as ffmpeg has decoded the first input packets.
+        # A small probe makes the first MP3 bytes come out as soon as ffmpeg
+        # has decoded the first input packets. (Not -fflags +nobuffer: it
+        # drops what was read while probing, up to 1.3 s of MP3.)
         args = [ffmpeg, "-hide_banner", "-loglevel", "warning"]
-        args += ["-fflags", "+nobuffer", "-probesize", "32k"]
-        args += ["-analyzeduration", "0"]
+        args += ["-probesize", "32k", "-analyzeduration", "0"]
         raw_layout = ["-ar", str(sample_rate), "-ac", str(channels)]
         args += pipe_input(
             input_format, *(raw_layout if input_format == PCM_FORMAT else [])

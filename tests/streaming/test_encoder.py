@@ -44,11 +44,6 @@ async def test_input_comes_out_as_packets_of_whole_frames(wav):
     assert stamps == sorted(stamps)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ffmpeg's -fflags +nobuffer (transcoder.py) drops the audio read while "
-    "it probes the input: about 180 ms of WAV or raw PCM at the start",
-)
 async def test_nothing_of_the_input_is_lost(wav):
     emitted = await encode(wav)
     total_ms = sum(duration for _, duration, _ in emitted)

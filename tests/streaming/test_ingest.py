@@ -104,15 +104,6 @@ async def test_mp3_at_another_bitrate_is_transcoded(tone_64k):
     assert child_processes("ffmpeg") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Transcoder runs ffmpeg with -fflags +nobuffer, and ffmpeg 5.1's mp3 "
-        "demuxer then drops the packets it read while probing: the first "
-        "~1.3 s of MP3 input not in the station's format is lost (2 s in, "
-        "0.76 s out). WebM is not affected."
-    ),
-)
 async def test_mp3_at_another_bitrate_keeps_all_its_audio(tone_64k):
     """Transcoded MP3 lasts as long as the DJ's MP3 did."""
     emitted = await ingest_all(MP3_MIME, tone_64k)
