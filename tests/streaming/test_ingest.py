@@ -104,6 +104,15 @@ async def test_mp3_at_another_bitrate_is_transcoded(tone_64k):
     assert child_processes("ffmpeg") == []
 
 
+async def test_mp3_at_another_sample_rate_is_transcoded(tmp_path):
+    """128 kbit/s mono at 22.05 kHz is re-encoded: the first frame decides."""
+    # Three seconds, since the first ~1.3 s are lost (see the xfail below).
+    path = make_tone(tmp_path / "mono.mp3", seconds=3, sample_rate=22050, channels=1)
+    emitted = await ingest_all(MP3_MIME, path.read_bytes())
+    assert emitted.calls, "nothing was emitted"
+    assert_whole_frames_in_station_format(emitted)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason=(
