@@ -48,37 +48,37 @@ _station_ids = itertools.count(1000)
 FREE = (None, None, "free")
 LIVE_DJ = (LIVE, DJ)
 LIVE_OTHER = (LIVE, OTHER_DJ)
-AUTO = (AUTODJ, SERVER_USER_ID)
-JANITOR_ = (JANITOR, SERVER_USER_ID)
+THE_AUTODJ = (AUTODJ, SERVER_USER_ID)
+THE_JANITOR = (JANITOR, SERVER_USER_ID)
 
 LEASE_CASES = [
     (FREE, LIVE_DJ, Claim.GRANTED),
-    (FREE, AUTO, Claim.GRANTED),
-    (FREE, JANITOR_, Claim.GRANTED),
+    (FREE, THE_AUTODJ, Claim.GRANTED),
+    (FREE, THE_JANITOR, Claim.GRANTED),
     ((*LIVE_DJ, "held"), LIVE_DJ, Claim.REFUSED),
     ((*LIVE_DJ, "held"), LIVE_OTHER, Claim.REFUSED),
-    ((*LIVE_DJ, "held"), AUTO, Claim.REFUSED),
-    ((*LIVE_DJ, "held"), JANITOR_, Claim.REFUSED),
+    ((*LIVE_DJ, "held"), THE_AUTODJ, Claim.REFUSED),
+    ((*LIVE_DJ, "held"), THE_JANITOR, Claim.REFUSED),
     ((*LIVE_DJ, "suspended"), LIVE_DJ, Claim.RESUMED),
     ((*LIVE_DJ, "suspended"), LIVE_OTHER, Claim.REFUSED),
-    ((*LIVE_DJ, "suspended"), AUTO, Claim.GRANTED),
-    ((*LIVE_DJ, "suspended"), JANITOR_, Claim.REFUSED),
+    ((*LIVE_DJ, "suspended"), THE_AUTODJ, Claim.GRANTED),
+    ((*LIVE_DJ, "suspended"), THE_JANITOR, Claim.REFUSED),
     ((*LIVE_DJ, "expired"), LIVE_DJ, Claim.GRANTED),
     ((*LIVE_DJ, "expired"), LIVE_OTHER, Claim.GRANTED),
-    ((*LIVE_DJ, "expired"), AUTO, Claim.GRANTED),
-    ((*LIVE_DJ, "expired"), JANITOR_, Claim.GRANTED),
+    ((*LIVE_DJ, "expired"), THE_AUTODJ, Claim.GRANTED),
+    ((*LIVE_DJ, "expired"), THE_JANITOR, Claim.GRANTED),
     ((*LIVE_DJ, "suspended_expired"), LIVE_DJ, Claim.GRANTED),
     ((*LIVE_DJ, "suspended_expired"), LIVE_OTHER, Claim.GRANTED),
-    ((*AUTO, "held"), LIVE_DJ, Claim.GRANTED),
-    ((*AUTO, "held"), AUTO, Claim.REFUSED),
-    ((*AUTO, "held"), JANITOR_, Claim.REFUSED),
-    ((*AUTO, "suspended"), LIVE_DJ, Claim.GRANTED),
-    ((*AUTO, "suspended"), AUTO, Claim.GRANTED),
-    ((*AUTO, "suspended"), JANITOR_, Claim.REFUSED),
-    ((*AUTO, "expired"), JANITOR_, Claim.GRANTED),
-    ((*JANITOR_, "held"), LIVE_DJ, Claim.REFUSED),
-    ((*JANITOR_, "held"), AUTO, Claim.REFUSED),
-    ((*JANITOR_, "held"), JANITOR_, Claim.REFUSED),
+    ((*THE_AUTODJ, "held"), LIVE_DJ, Claim.GRANTED),
+    ((*THE_AUTODJ, "held"), THE_AUTODJ, Claim.REFUSED),
+    ((*THE_AUTODJ, "held"), THE_JANITOR, Claim.REFUSED),
+    ((*THE_AUTODJ, "suspended"), LIVE_DJ, Claim.GRANTED),
+    ((*THE_AUTODJ, "suspended"), THE_AUTODJ, Claim.GRANTED),
+    ((*THE_AUTODJ, "suspended"), THE_JANITOR, Claim.REFUSED),
+    ((*THE_AUTODJ, "expired"), THE_JANITOR, Claim.GRANTED),
+    ((*THE_JANITOR, "held"), LIVE_DJ, Claim.REFUSED),
+    ((*THE_JANITOR, "held"), THE_AUTODJ, Claim.REFUSED),
+    ((*THE_JANITOR, "held"), THE_JANITOR, Claim.REFUSED),
 ]
 
 
@@ -186,7 +186,7 @@ async def test_renew_keeps_the_station_past_the_first_ttl(bus, station_id):
     await bus.claim(held, ttl_s=SHORT_TTL_S)
     assert await bus.renew(held, ttl_s=LEASE_TTL_S) is True
     await asyncio.sleep(EXPIRY_WAIT_S)
-    assert await bus.claim(new_lease(station_id, *AUTO), ttl_s=LEASE_TTL_S) is (
+    assert await bus.claim(new_lease(station_id, *THE_AUTODJ), ttl_s=LEASE_TTL_S) is (
         Claim.REFUSED
     )
 
@@ -198,7 +198,7 @@ async def test_release_gives_the_station_up_once(bus, station_id):
     assert await bus.release(new_lease(station_id, LIVE, DJ)) is False
     assert await bus.release(held) is True
     assert await bus.release(held) is False
-    assert await bus.claim(new_lease(station_id, *JANITOR_), ttl_s=LEASE_TTL_S) is (
+    assert await bus.claim(new_lease(station_id, *THE_JANITOR), ttl_s=LEASE_TTL_S) is (
         Claim.GRANTED
     )
 
@@ -229,7 +229,7 @@ async def test_a_suspended_lease_renewed_by_its_holder_stays_suspended(bus, stat
 
 async def test_publish_is_refused_once_another_takes_the_lease(bus, station_id):
     """The AutoDJ's packets stop the moment a DJ takes over; seq is the DJ's."""
-    autodj = new_lease(station_id, *AUTO)
+    autodj = new_lease(station_id, *THE_AUTODJ)
     assert await bus.last_seq(station_id) is None
     await bus.claim(autodj, ttl_s=LEASE_TTL_S)
     assert await bus.publish(station_id, packet(5), lease=autodj) is True
@@ -245,7 +245,7 @@ async def test_publish_is_refused_once_another_takes_the_lease(bus, station_id):
 
 async def test_publish_after_release_is_refused(bus, station_id):
     """A released lease publishes nothing, not even its off-air event."""
-    lease = new_lease(station_id, *AUTO)
+    lease = new_lease(station_id, *THE_AUTODJ)
     await bus.claim(lease, ttl_s=LEASE_TTL_S)
     await bus.release(lease)
     off_air = on_air_event(on_air=False, source=None)
@@ -315,7 +315,7 @@ async def test_a_station_whose_producer_vanished_goes_off_air(bus, station_id):
     hub = await bus.attach(station_id)
     listener, transport = recorded_listener()
     hub.join(listener)
-    lease = new_lease(station_id, *AUTO)
+    lease = new_lease(station_id, *THE_AUTODJ)
     await bus.claim(lease, ttl_s=LEASE_TTL_S)
     await bus.publish(station_id, on_air_event(on_air=True, source=AUTODJ), lease=lease)
     assert (await transport.next_event(ON_AIR))["on_air"] is True
@@ -330,7 +330,7 @@ async def test_a_station_whose_producer_vanished_goes_off_air(bus, station_id):
     }
     assert (await bus.state(station_id))["on_air"] is False
     # The janitor gave the station back.
-    assert await bus.claim(new_lease(station_id, *AUTO), ttl_s=LEASE_TTL_S) is (
+    assert await bus.claim(new_lease(station_id, *THE_AUTODJ), ttl_s=LEASE_TTL_S) is (
         Claim.GRANTED
     )
     hub.leave(listener)

@@ -104,6 +104,14 @@ async def test_mp3_at_another_bitrate_is_transcoded(tone_64k):
     assert child_processes("ffmpeg") == []
 
 
+async def test_mp3_at_another_sample_rate_is_transcoded(tmp_path):
+    """128 kbit/s mono at 22.05 kHz is re-encoded: the first frame decides."""
+    path = make_tone(tmp_path / "mono.mp3", seconds=2, sample_rate=22050, channels=1)
+    emitted = await ingest_all(MP3_MIME, path.read_bytes())
+    assert_whole_frames_in_station_format(emitted)
+    assert emitted.duration_ms == pytest.approx(2000, abs=TRANSCODING_SLACK_MS)
+
+
 async def test_mp3_at_another_bitrate_keeps_all_its_audio(tone_64k):
     """Transcoded MP3 lasts as long as the DJ's MP3 did."""
     emitted = await ingest_all(MP3_MIME, tone_64k)
