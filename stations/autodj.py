@@ -19,9 +19,9 @@ from functools import partial
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from library.analysis import gain_db
-from library.selectors import station_ids_with_tracks
-from library.services import next_track
+from stations.library.analysis import gain_db
+from stations.library.selectors import station_ids_with_tracks
+from stations.library.services import next_track
 
 from .models import Station
 from .runtime import get_bus, run_in_background

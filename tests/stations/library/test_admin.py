@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from library.models import Track
+from stations.library.models import Track
 
 from .conftest import TAGS, assert_nothing_left, files_under, unplayable
 

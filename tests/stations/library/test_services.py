@@ -8,10 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
-from library.analysis import FileTooBig, UnusableAudio
-from library.models import Track
-from library.selectors import station_ids_with_tracks
-from library.services import (
+from stations.library.analysis import FileTooBig, UnusableAudio
+from stations.library.models import Track
+from stations.library.selectors import station_ids_with_tracks
+from stations.library.services import (
     LibraryMismatch,
     library_reorder,
     library_settings_update,

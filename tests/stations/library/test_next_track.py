@@ -9,7 +9,7 @@ from itertools import pairwise
 import pytest
 from django.db import connection
 
-from library.services import library_reorder, next_track, track_delete
+from stations.library.services import library_reorder, next_track, track_delete
 
 from .conftest import make_track
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from library.models import Track
+from stations.library.models import Track
 from stations.models import Station
 from tests.support.playlists import PLAYLIST_NAMES
 
@@ -241,10 +241,10 @@ def test_wrong_method_is_refused(dj_client, station):
     assert response.json()["error"]
 
 
-def test_posts_need_the_csrf_token(dj, station):
+def test_posts_need_the_csrf_token(dj_user, station):
     """Without the token a POST gets 403; with the cookie's value it passes."""
     client = Client(enforce_csrf_checks=True)
-    client.force_login(dj)
+    client.force_login(dj_user)
     address = url("settings", station)
     refused = post_json(client, address, {"shuffle": True})
     assert refused.status_code == 403
@@ -255,9 +255,9 @@ def test_posts_need_the_csrf_token(dj, station):
     assert accepted.status_code == 200
 
 
-def test_uploads_need_the_csrf_token(dj, station, music, settings):
+def test_uploads_need_the_csrf_token(dj_user, station, music, settings):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(dj)
+    client.force_login(dj_user)
     response = upload(client, station, music["mp3"])
     assert response.status_code == 403
     assert_nothing_left(settings)
