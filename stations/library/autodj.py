@@ -2,7 +2,7 @@
 
 Every server process runs one :class:`AutoDJ`. For each station with
 tracks it keeps asking for the station with an AutoDJ lease; the process
-that gets it plays (``streaming.playout``), the others keep asking. So one
+that gets it plays (``stations.streaming.playout``), the others keep asking. So one
 process plays a station at a time; a live DJ takes the station over at once
 (``bus.claim_answer``), and the AutoDJ is back a moment after they leave or
 after the playing process dies and its lease expires.
@@ -19,14 +19,21 @@ from functools import partial
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from stations.library.analysis import gain_db
-from stations.library.selectors import station_ids_with_tracks
-from stations.library.services import next_track
+from stations.models import Station
+from stations.runtime import get_bus, run_in_background
+from stations.streaming.bus import (
+    AUTODJ,
+    LEASE_TTL_S,
+    SERVER_USER_ID,
+    Claim,
+    Lease,
+    StationBus,
+)
+from stations.streaming.playout import Playout, QueuedTrack
 
-from .models import Station
-from .runtime import get_bus, run_in_background
-from .streaming.bus import AUTODJ, LEASE_TTL_S, SERVER_USER_ID, Claim, Lease, StationBus
-from .streaming.playout import Playout, QueuedTrack
+from .analysis import gain_db
+from .selectors import station_ids_with_tracks
+from .services import next_track
 
 logger = logging.getLogger(__name__)
 
