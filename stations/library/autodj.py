@@ -32,7 +32,7 @@ from stations.streaming.bus import (
 from stations.streaming.playout import Playout, QueuedTrack
 
 from .analysis import gain_db
-from .selectors import station_ids_with_tracks
+from .selectors import station_ids_with_tracks, station_playlist
 from .services import next_track
 
 logger = logging.getLogger(__name__)
@@ -111,12 +111,13 @@ class AutoDJ:
 
     async def _playout(self, lease: Lease) -> Playout:
         station = await Station.objects.aget(pk=lease.station_id)
+        playlist = await database_sync_to_async(station_playlist)(station)
         return Playout(
             bus=self._bus,
             lease=lease,
             next_track=partial(queue_next_track, station.pk),
             bitrate_kbps=station.bitrate,
-            crossfade_ms=station.crossfade_ms,
+            crossfade_ms=playlist.crossfade_ms,
             ffmpeg=settings.RADIO_FFMPEG,
         )
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from stations.library.models import Track
+from stations.library.selectors import station_playlist
 from stations.models import Station
 from tests.support.playlists import PLAYLIST_NAMES
 
@@ -165,8 +166,8 @@ def test_dj_changes_the_settings(dj_client, station):
     assert (response.json()["shuffle"], response.json()["crossfade_ms"]) == (True, 500)
     response = post_json(dj_client, address, {"crossfade_ms": 0})
     assert (response.json()["shuffle"], response.json()["crossfade_ms"]) == (True, 0)
-    station.refresh_from_db()
-    assert (station.shuffle, station.crossfade_ms) == (True, 0)
+    playlist = station_playlist(station)
+    assert (playlist.shuffle, playlist.crossfade_ms) == (True, 0)
 
 
 @pytest.mark.parametrize(
@@ -184,8 +185,8 @@ def test_bad_settings_are_refused(dj_client, station, body):
     response = post_json(dj_client, url("settings", station), body)
     assert response.status_code == 400
     assert response.json()["error"]
-    station.refresh_from_db()
-    assert (station.shuffle, station.crossfade_ms) == (False, 2000)
+    playlist = station_playlist(station)
+    assert (playlist.shuffle, playlist.crossfade_ms) == (False, 2000)
 
 
 def test_dj_deletes_a_track_and_its_file(dj_client, station, music, media):
