@@ -2,10 +2,11 @@
 
 Every server process runs one :class:`AutoDJ`. For each station with
 tracks it keeps asking for the station with an AutoDJ lease; the process
-that gets it plays (``stations.streaming.playout``), the others keep asking. So one
-process plays a station at a time; a live DJ takes the station over at once
-(``bus.claim_answer``), and the AutoDJ is back a moment after they leave or
-after the playing process dies and its lease expires.
+that gets it plays (``stations.streaming.playout``), the others keep
+asking. So one process plays a station at a time; a live DJ takes the
+station over at once (``bus.claim_answer``), and the AutoDJ is back a
+moment after they leave or after the playing process dies and its lease
+expires.
 """
 
 from __future__ import annotations
