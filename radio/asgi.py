@@ -45,7 +45,7 @@ def when_serving(start: Callable[[], object]) -> None:
 
 
 if settings.RADIO_AUTODJ:
-    from stations import autodj
+    from stations.library import autodj
 
     when_serving(autodj.start)
 

@@ -48,7 +48,7 @@ INSTALLED_APPS = [
     "channels",
     "stations",
     "listeners",
-    "library",
+    "stations.library",
 ]
 
 MIDDLEWARE = [

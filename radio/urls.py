@@ -8,6 +8,6 @@ urlpatterns = [
     path("admin/login/", signin_throttled(admin.site.login)),
     path("admin/", admin.site.urls),
     path("accounts/", include("listeners.urls")),
-    path("", include("library.urls")),
+    path("", include("stations.library.urls")),
     path("", include("stations.urls")),
 ]

@@ -6,7 +6,7 @@ from .services import chat_message_delete
 
 @admin.register(Station)
 class StationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "bitrate", "shuffle", "crossfade_ms", "created_at"]
+    list_display = ["name", "slug", "bitrate", "created_at"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["djs"]

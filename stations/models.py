@@ -4,7 +4,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from radio.protocol import CHAT_MAX_CHARS, CROSSFADE_MAX_MS
+from radio.protocol import CHAT_MAX_CHARS
 
 
 class Station(models.Model):
@@ -34,20 +34,6 @@ class Station(models.Model):
         related_name="dj_stations",
         blank=True,
         help_text=_("Users who may broadcast on this station."),
-    )
-    crossfade_ms = models.PositiveIntegerField(
-        _("crossfade"),
-        default=2000,
-        help_text=_("How long the AutoDJ fades one track into the next, in ms."),
-        validators=[MinValueValidator(0), MaxValueValidator(CROSSFADE_MAX_MS)],
-    )
-    shuffle = models.BooleanField(
-        _("shuffle"),
-        default=False,
-        help_text=_(
-            "Play the AutoDJ library in random order, every track once before "
-            "any repeats, instead of in playlist order."
-        ),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

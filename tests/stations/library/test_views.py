@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from library.models import Track
+from stations.library.models import Track
+from stations.library.selectors import station_playlist
 from stations.models import Station
 from tests.support.playlists import PLAYLIST_NAMES
 
@@ -165,8 +166,8 @@ def test_dj_changes_the_settings(dj_client, station):
     assert (response.json()["shuffle"], response.json()["crossfade_ms"]) == (True, 500)
     response = post_json(dj_client, address, {"crossfade_ms": 0})
     assert (response.json()["shuffle"], response.json()["crossfade_ms"]) == (True, 0)
-    station.refresh_from_db()
-    assert (station.shuffle, station.crossfade_ms) == (True, 0)
+    playlist = station_playlist(station)
+    assert (playlist.shuffle, playlist.crossfade_ms) == (True, 0)
 
 
 @pytest.mark.parametrize(
@@ -184,8 +185,8 @@ def test_bad_settings_are_refused(dj_client, station, body):
     response = post_json(dj_client, url("settings", station), body)
     assert response.status_code == 400
     assert response.json()["error"]
-    station.refresh_from_db()
-    assert (station.shuffle, station.crossfade_ms) == (False, 2000)
+    playlist = station_playlist(station)
+    assert (playlist.shuffle, playlist.crossfade_ms) == (False, 2000)
 
 
 def test_dj_deletes_a_track_and_its_file(dj_client, station, music, media):
@@ -241,10 +242,10 @@ def test_wrong_method_is_refused(dj_client, station):
     assert response.json()["error"]
 
 
-def test_posts_need_the_csrf_token(dj, station):
+def test_posts_need_the_csrf_token(dj_user, station):
     """Without the token a POST gets 403; with the cookie's value it passes."""
     client = Client(enforce_csrf_checks=True)
-    client.force_login(dj)
+    client.force_login(dj_user)
     address = url("settings", station)
     refused = post_json(client, address, {"shuffle": True})
     assert refused.status_code == 403
@@ -255,9 +256,9 @@ def test_posts_need_the_csrf_token(dj, station):
     assert accepted.status_code == 200
 
 
-def test_uploads_need_the_csrf_token(dj, station, music, settings):
+def test_uploads_need_the_csrf_token(dj_user, station, music, settings):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(dj)
+    client.force_login(dj_user)
     response = upload(client, station, music["mp3"])
     assert response.status_code == 403
     assert_nothing_left(settings)

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from library.models import Track
+from stations.library.models import Track
 
 from .conftest import TAGS, assert_nothing_left, files_under, unplayable
 
@@ -59,5 +59,5 @@ def test_station_admin_shows_the_playout_settings(admin_client, station):
     response = admin_client.get(
         reverse("admin:stations_station_change", args=[station.pk])
     )
-    assert 'name="crossfade_ms"' in response.content.decode()
-    assert 'name="shuffle"' in response.content.decode()
+    assert 'name="playlist-0-crossfade_ms"' in response.content.decode()
+    assert 'name="playlist-0-shuffle"' in response.content.decode()

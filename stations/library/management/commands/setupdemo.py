@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.management.base import BaseCommand
 
-from library.services import track_add
+from stations.library.services import track_add
 from stations.services import station_create_or_update
 
 DEMO_DJ = "demo-dj"

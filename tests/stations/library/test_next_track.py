@@ -9,7 +9,12 @@ from itertools import pairwise
 import pytest
 from django.db import connection
 
-from library.services import library_reorder, next_track, track_delete
+from stations.library.services import (
+    library_reorder,
+    library_settings_update,
+    next_track,
+    track_delete,
+)
 
 from .conftest import make_track
 
@@ -60,8 +65,7 @@ def test_new_tracks_join_the_end_of_the_playlist(station):
 def test_shuffle_plays_every_track_once_before_any_repeats(station):
     """Every round is the whole library in some order, never one track twice
     in a row, even where rounds meet."""
-    station.shuffle = True
-    station.save()
+    library_settings_update(station=station, shuffle=True)
     library = {f"t{n}" for n in range(5)}
     for title in library:
         make_track(station, title)
@@ -72,8 +76,7 @@ def test_shuffle_plays_every_track_once_before_any_repeats(station):
 
 
 def test_shuffle_plays_a_track_added_mid_round_in_that_round(station):
-    station.shuffle = True
-    station.save()
+    library_settings_update(station=station, shuffle=True)
     for title in "abc":
         make_track(station, title)
     first = titles(station, 2)
@@ -83,8 +86,7 @@ def test_shuffle_plays_a_track_added_mid_round_in_that_round(station):
 
 
 def test_shuffle_of_one_track_plays_it_again(station):
-    station.shuffle = True
-    station.save()
+    library_settings_update(station=station, shuffle=True)
     make_track(station, "only")
     assert titles(station, 3) == ["only"] * 3
 
@@ -94,11 +96,9 @@ def test_switching_to_shuffle_and_back_keeps_going(station):
     for position, title in enumerate("abcd"):
         make_track(station, title, position)
     assert titles(station, 1) == ["a"]
-    station.shuffle = True
-    station.save()
+    library_settings_update(station=station, shuffle=True)
     last = titles(station, 1)[0]
-    station.shuffle = False
-    station.save()
+    library_settings_update(station=station, shuffle=False)
     following = "abcd"[("abcd".index(last) + 1) % 4]
     assert titles(station, 1) == [following]
 
@@ -106,8 +106,7 @@ def test_switching_to_shuffle_and_back_keeps_going(station):
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_concurrent_callers_never_pick_from_the_same_state(station, shuffle):
     """Workers picking at once still play every track once per round."""
-    station.shuffle = shuffle
-    station.save()
+    library_settings_update(station=station, shuffle=shuffle)
     for position, title in enumerate("abcd"):
         make_track(station, title, position)
 

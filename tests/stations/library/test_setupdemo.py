@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from library.models import Track
+from stations.library.models import Track
 from stations.models import Station
 
 pytestmark = pytest.mark.django_db

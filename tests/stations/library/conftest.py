@@ -1,4 +1,4 @@
-"""Real music files made with ffmpeg, a station with its DJ, a clean MEDIA_ROOT.
+"""Real music files made with ffmpeg, a station's DJ, a clean MEDIA_ROOT.
 
 Also playlists that would make ffmpeg fetch URLs from a local server.
 """
@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from library.models import Track
+from stations.library.models import Track
 from stations.models import Station
 from tests.support.audio import make_tone
 from tests.support.playlists import RequestRecorder, make_playlists
@@ -145,19 +145,19 @@ def make_track(station: Station, title: str, position: int = 0) -> Track:
     )
 
 
-@pytest.fixture
-def station(transactional_db) -> Station:
-    return Station.objects.create(slug="test-fm", name="Test FM")
+# ``station`` is the one of tests/stations/conftest.py. Its ``dj`` is a
+# persona with a session cookie; the views here want the user.
 
 
 @pytest.fixture
-def dj(station):
+def dj_user(station):
+    """A DJ of ``station``, as a user."""
     user = get_user_model().objects.create_user("dj", password=None)
     station.djs.add(user)
     return user
 
 
 @pytest.fixture
-def dj_client(client, dj):
-    client.force_login(dj)
+def dj_client(client, dj_user):
+    client.force_login(dj_user)
     return client

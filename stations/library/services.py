@@ -15,7 +15,7 @@ from django.db.models import Max, Q, QuerySet
 from stations.models import Station
 
 from .analysis import BYTES_PER_MB, AudioInfo, analyse, check_size
-from .models import PlayoutCursor, Track
+from .models import Playlist, Track
 
 
 class LibraryMismatch(ValueError):
@@ -136,16 +136,23 @@ def library_reorder(*, station: Station, track_ids: list[int]) -> None:
     Track.objects.bulk_update(tracks.values(), ["position"])
 
 
+@transaction.atomic
 def library_settings_update(
     *, station: Station, shuffle: bool | None = None, crossfade_ms: int | None = None
-) -> None:
-    """Change how the AutoDJ plays the library; raises ValidationError."""
+) -> Playlist:
+    """Change how the AutoDJ plays the library; raises ValidationError.
+
+    Saves only the settings: the AutoDJ may be moving the playlist on
+    meanwhile.
+    """
+    playlist, _ = Playlist.objects.select_for_update().get_or_create(station=station)
     if shuffle is not None:
-        station.shuffle = shuffle
+        playlist.shuffle = shuffle
     if crossfade_ms is not None:
-        station.crossfade_ms = crossfade_ms
-    station.full_clean()
-    station.save(update_fields=["shuffle", "crossfade_ms"])
+        playlist.crossfade_ms = crossfade_ms
+    playlist.full_clean()
+    playlist.save(update_fields=["shuffle", "crossfade_ms"])
+    return playlist
 
 
 # --- What plays next -------------------------------------------------------------
@@ -161,50 +168,52 @@ def next_track(station_id: int) -> Track | None:
     """
     tracks = Track.objects.filter(station_id=station_id)
     with transaction.atomic():
-        station = Station.objects.filter(pk=station_id).only("shuffle").first()
+        station = Station.objects.filter(pk=station_id).only("pk").first()
         if station is None or not tracks.exists():
             return None
-        cursor, _ = PlayoutCursor.objects.select_for_update().get_or_create(
+        playlist, _ = Playlist.objects.select_for_update().get_or_create(
             station=station
         )
-        if station.shuffle:
-            track = _draw_from_bag(cursor, tracks)
+        if playlist.shuffle:
+            track = _draw_from_bag(playlist, tracks)
         else:
-            track = _next_in_playlist(cursor, tracks)
+            track = _next_in_playlist(playlist, tracks)
         if track is None:  # the last tracks were deleted meanwhile
             return None
-        cursor.last_track = track
-        cursor.last_position = track.position
-        cursor.save()
+        playlist.last_track = track
+        playlist.last_position = track.position
+        playlist.save(update_fields=["last_track", "last_position", "shuffle_round"])
     return track
 
 
-def _next_in_playlist(cursor: PlayoutCursor, tracks: QuerySet[Track]) -> Track | None:
+def _next_in_playlist(playlist: Playlist, tracks: QuerySet[Track]) -> Track | None:
     ordered = tracks.order_by("position", "id")
-    last = cursor.last_track
+    last = playlist.last_track
     if last is not None:
         after = Q(position__gt=last.position) | Q(
             position=last.position, id__gt=last.pk
         )
-    elif cursor.last_position is not None:
-        after = Q(position__gt=cursor.last_position)
+    elif playlist.last_position is not None:
+        after = Q(position__gt=playlist.last_position)
     else:
         return ordered.first()
     return ordered.filter(after).first() or ordered.first()
 
 
-def _draw_from_bag(cursor: PlayoutCursor, tracks: QuerySet[Track]) -> Track | None:
+def _draw_from_bag(playlist: Playlist, tracks: QuerySet[Track]) -> Track | None:
     """A random track not yet played this round; a new round when all were.
 
     The first pick of a new round is not the track that ended the last
     one, unless it is the only track: no track plays twice in a row.
     """
-    track = tracks.filter(shuffle_round__lt=cursor.shuffle_round).order_by("?").first()
+    track = (
+        tracks.filter(shuffle_round__lt=playlist.shuffle_round).order_by("?").first()
+    )
     if track is None:
-        cursor.shuffle_round += 1
-        others = tracks.exclude(pk=cursor.last_track_id)
+        playlist.shuffle_round += 1
+        others = tracks.exclude(pk=playlist.last_track_id)
         track = others.order_by("?").first() or tracks.order_by("?").first()
     if track is not None:
-        track.shuffle_round = cursor.shuffle_round
+        track.shuffle_round = playlist.shuffle_round
         track.save(update_fields=["shuffle_round"])
     return track

@@ -1,8 +1,12 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from stations.admin import StationAdmin
+from stations.models import Station
 
 from .analysis import UnusableAudio
-from .models import Track
+from .models import Playlist, Track
 from .services import track_add, track_audio_check
 
 
@@ -77,3 +81,37 @@ class TrackAdmin(admin.ModelAdmin):
         # track that was stored.
         obj.pk = track.pk
         obj.refresh_from_db()
+
+
+class PlaylistInline(admin.StackedInline):
+    """The AutoDJ's settings, on the station's page; where it is stays hidden."""
+
+    model = Playlist
+    fields = ["shuffle", "crossfade_ms"]
+    can_delete = False
+    max_num = 1
+
+
+# The station core knows nothing of the library: the library adds its
+# settings to the station's admin, as contrib apps extend UserAdmin.
+admin.site.unregister(Station)
+
+
+@admin.register(Station)
+class StationWithPlaylistAdmin(StationAdmin):
+    list_display = [*StationAdmin.list_display, "shuffle", "crossfade_ms"]
+    list_select_related = ["playlist"]
+    inlines = [*StationAdmin.inlines, PlaylistInline]
+
+    @admin.display(description=_("shuffle"), boolean=True)
+    def shuffle(self, station: Station) -> bool:
+        return _playlist(station).shuffle
+
+    @admin.display(description=_("crossfade (ms)"))
+    def crossfade_ms(self, station: Station) -> int:
+        return _playlist(station).crossfade_ms
+
+
+def _playlist(station: Station) -> Playlist:
+    """The playlist fetched with the station, or the defaults if it has none."""
+    return getattr(station, "playlist", None) or Playlist(station=station)

@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from library.models import Track
+from stations.library.models import Track
 from tests.support.playlists import PLAYLIST_NAMES
 from tests.support.processes import child_processes
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from stations.models import Station
 
-from .models import Track
+from .models import Playlist, Track
 
 
 def station_ids_with_tracks() -> list[int]:
@@ -32,11 +32,17 @@ def track_as_dict(track: Track) -> dict[str, Any]:
     }
 
 
+def station_playlist(station: Station) -> Playlist:
+    """The station's playlist; an unsaved one with the defaults if it has none."""
+    return Playlist.objects.filter(station=station).first() or Playlist(station=station)
+
+
 def library_document(station: Station) -> dict[str, Any]:
     """The station's library as the DJ console shows it, in playlist order."""
     tracks = Track.objects.filter(station=station).order_by("position", "id")
+    playlist = station_playlist(station)
     return {
         "tracks": [track_as_dict(track) for track in tracks],
-        "shuffle": station.shuffle,
-        "crossfade_ms": station.crossfade_ms,
+        "shuffle": playlist.shuffle,
+        "crossfade_ms": playlist.crossfade_ms,
     }

@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LibraryConfig(AppConfig):
-    name = "library"
+    name = "stations.library"
+    label = "library"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = _("AutoDJ library")
 

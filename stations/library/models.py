@@ -1,6 +1,8 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from radio.protocol import CROSSFADE_MAX_MS
 from stations.models import Station
 
 from .analysis import TAG_MAX_CHARS
@@ -55,18 +57,33 @@ class Track(models.Model):
         return f"{self.artist} - {self.title}" if self.artist else self.title
 
 
-class PlayoutCursor(models.Model):
-    """Where a station's AutoDJ is in its library.
+class Playlist(models.Model):
+    """How a station's AutoDJ plays its library, and where it is in it.
 
     Kept in the database, so that a worker taking over a station carries on
-    from the last track picked instead of starting the playlist again.
+    from the last track picked instead of starting the playlist again. A
+    station without a row plays with the defaults below.
     """
 
     station = models.OneToOneField(
         Station,
         on_delete=models.CASCADE,
-        related_name="playout_cursor",
+        related_name="playlist",
         verbose_name=_("station"),
+    )
+    shuffle = models.BooleanField(
+        _("shuffle"),
+        default=False,
+        help_text=_(
+            "Play the AutoDJ library in random order, every track once before "
+            "any repeats, instead of in playlist order."
+        ),
+    )
+    crossfade_ms = models.PositiveIntegerField(
+        _("crossfade"),
+        default=2000,
+        help_text=_("How long the AutoDJ fades one track into the next, in ms."),
+        validators=[MinValueValidator(0), MaxValueValidator(CROSSFADE_MAX_MS)],
     )
     last_track = models.ForeignKey(
         Track,
@@ -85,8 +102,8 @@ class PlayoutCursor(models.Model):
     shuffle_round = models.PositiveIntegerField(_("shuffle round"), default=1)
 
     class Meta:
-        verbose_name = _("playout cursor")
-        verbose_name_plural = _("playout cursors")
+        verbose_name = _("AutoDJ playlist")
+        verbose_name_plural = _("AutoDJ playlists")
 
     def __str__(self) -> str:
-        return f"Playout cursor of {self.station}"
+        return f"Playlist of {self.station}"

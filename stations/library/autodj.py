@@ -2,10 +2,11 @@
 
 Every server process runs one :class:`AutoDJ`. For each station with
 tracks it keeps asking for the station with an AutoDJ lease; the process
-that gets it plays (``streaming.playout``), the others keep asking. So one
-process plays a station at a time; a live DJ takes the station over at once
-(``bus.claim_answer``), and the AutoDJ is back a moment after they leave or
-after the playing process dies and its lease expires.
+that gets it plays (``stations.streaming.playout``), the others keep
+asking. So one process plays a station at a time; a live DJ takes the
+station over at once (``bus.claim_answer``), and the AutoDJ is back a
+moment after they leave or after the playing process dies and its lease
+expires.
 """
 
 from __future__ import annotations
@@ -19,14 +20,21 @@ from functools import partial
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from library.analysis import gain_db
-from library.selectors import station_ids_with_tracks
-from library.services import next_track
+from stations.models import Station
+from stations.runtime import get_bus, run_in_background
+from stations.streaming.bus import (
+    AUTODJ,
+    LEASE_TTL_S,
+    SERVER_USER_ID,
+    Claim,
+    Lease,
+    StationBus,
+)
+from stations.streaming.playout import Playout, QueuedTrack
 
-from .models import Station
-from .runtime import get_bus, run_in_background
-from .streaming.bus import AUTODJ, LEASE_TTL_S, SERVER_USER_ID, Claim, Lease, StationBus
-from .streaming.playout import Playout, QueuedTrack
+from .analysis import gain_db
+from .selectors import station_ids_with_tracks, station_playlist
+from .services import next_track
 
 logger = logging.getLogger(__name__)
 
@@ -104,12 +112,13 @@ class AutoDJ:
 
     async def _playout(self, lease: Lease) -> Playout:
         station = await Station.objects.aget(pk=lease.station_id)
+        playlist = await database_sync_to_async(station_playlist)(station)
         return Playout(
             bus=self._bus,
             lease=lease,
             next_track=partial(queue_next_track, station.pk),
             bitrate_kbps=station.bitrate,
-            crossfade_ms=station.crossfade_ms,
+            crossfade_ms=playlist.crossfade_ms,
             ffmpeg=settings.RADIO_FFMPEG,
         )
 

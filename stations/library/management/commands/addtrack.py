@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from library.analysis import UnusableAudio
-from library.services import track_add
+from stations.library.analysis import UnusableAudio
+from stations.library.services import track_add
 from stations.selectors import station_get
 
 

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from library import analysis
-from library.analysis import (
+from stations.library import analysis
+from stations.library.analysis import (
     MAX_GAIN_DB,
     MIN_GAIN_DB,
     TARGET_LOUDNESS_LUFS,

@@ -8,10 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
-from library.analysis import FileTooBig, UnusableAudio
-from library.models import Track
-from library.selectors import station_ids_with_tracks
-from library.services import (
+from stations.library.analysis import FileTooBig, UnusableAudio
+from stations.library.models import Track
+from stations.library.selectors import station_ids_with_tracks, station_playlist
+from stations.library.services import (
     LibraryMismatch,
     library_reorder,
     library_settings_update,
@@ -128,8 +128,8 @@ def test_reorder_needs_each_track_once(station, ids):
 
 def test_settings_are_validated(station):
     library_settings_update(station=station, shuffle=True, crossfade_ms=0)
-    station.refresh_from_db()
-    assert (station.shuffle, station.crossfade_ms) == (True, 0)
+    playlist = station_playlist(station)
+    assert (playlist.shuffle, playlist.crossfade_ms) == (True, 0)
     with pytest.raises(ValidationError):
         library_settings_update(station=station, crossfade_ms=10_001)
 
