@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from .mp3 import FrameSplitter
+from .mp3 import FrameSplitter, parse_header
 from .packets import now_ms
 from .transcoder import Transcoder, TranscoderError
 
@@ -65,19 +65,29 @@ class Mp3Encoder:
                 batch = self._splitter.feed(chunk)
                 self._pending += batch.payload
                 self._pending_ms += batch.duration_ms
-                if self._pending_ms >= PACKET_MS:
-                    await self._emit_pending()
-            await self._emit_pending()
+                while self._pending_ms >= PACKET_MS:
+                    await self._emit_packet()
+            await self._emit_packet()
         except TranscoderError as problem:
             # The DJ learns of it from their next write, which fails too.
             logger.warning("Encoding stopped: %s", problem)
 
-    async def _emit_pending(self) -> None:
-        if not self._pending:
+    async def _emit_packet(self) -> None:
+        """Emit the first PACKET_MS of the pending frames, or all of them.
+
+        ffmpeg's reads can hold much more than that (what it read while
+        probing comes out at once); packets stay about PACKET_MS long.
+        """
+        size, duration_ms = 0, 0.0
+        while size < len(self._pending) and duration_ms < PACKET_MS:
+            header = parse_header(self._pending, size)
+            size += header.length
+            duration_ms += header.duration_ms
+        if not size:
             return
-        frames, duration_ms = bytes(self._pending), self._pending_ms
-        self._pending.clear()
-        self._pending_ms = 0.0
+        frames = bytes(self._pending[:size])
+        del self._pending[:size]
+        self._pending_ms -= duration_ms
         started = self._first_input_ms or now_ms()
         ingest_ms = min(now_ms(), started + int(self._emitted_ms))
         self._emitted_ms += duration_ms
