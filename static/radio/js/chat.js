@@ -5,7 +5,7 @@
  *   const chat = new ChatPanel(rootElement, {
  *     me: "alice",                 // null: a sign-in link instead of the box
  *     signInUrl: "/accounts/login/?next=/stations/demo/",
- *     send: (text) => conn.sendJson({ type: "chat", text }), // false if not sent
+ *     send: (text) => conn.sendJson({ type: TYPES.chat, text }), // false if not sent
  *     onCommand: (text) => false,  // text starting with "/": true if handled
  *     moderation: null,            // or { delete(id), mute(user) }: adds buttons,
  *                                  // button[data-action="delete"] and
@@ -21,7 +21,7 @@
  */
 
 import { el, stickToBottom, timeOfDay } from "./dom.js";
-import { ERRORS, LIMITS } from "./protocol.js";
+import { ERRORS, LIMITS, TYPES } from "./protocol.js";
 
 // The protocol's limit on one chat message, in characters after trimming.
 export const CHAT_MAX_CHARS = LIMITS.chatMaxChars;
@@ -120,16 +120,16 @@ export class ChatPanel {
 
   handle(message) {
     switch (message.type) {
-      case "chat.history":
+      case TYPES.chatHistory:
         this.replace(message.messages ?? []);
         return true;
-      case "chat":
+      case TYPES.chat:
         this.add(message);
         return true;
-      case "chat.deleted":
+      case TYPES.chatDeleted:
         this.remove(message.id);
         return true;
-      case "error":
+      case TYPES.error:
         if (!CHAT_ERRORS.has(message.code)) return false;
         this.notice(ERROR_TEXT[message.code] ?? message.message, "error");
         return true;

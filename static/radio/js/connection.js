@@ -8,7 +8,7 @@
  *   conn.on("state", (state, detail) => ...);
  *   conn.on("open", () => ...);              // after every (re)connect
  *   conn.open();
- *   conn.sendJson({ type: "chat", text: "hi" }); // false when not open
+ *   conn.sendJson({ type: TYPES.chat, text: "hi" }); // false when not open
  *   conn.close();                            // for good: no reconnecting
  *
  * States: "connecting" (first attempt), "open", "reconnecting" (lost, a

@@ -21,7 +21,7 @@
 
 import { Connection, socketUrl } from "./connection.js";
 import { el, timeOfDay } from "./dom.js";
-import { ERRORS, LIMITS } from "./protocol.js";
+import { ERRORS, LIMITS, TYPES } from "./protocol.js";
 
 // The protocol's limit on one private message, in characters after trimming.
 export const INBOX_MAX_CHARS = LIMITS.inboxMaxTextChars;
@@ -81,19 +81,19 @@ export class InboxClient {
 
   receive(message) {
     switch (message.type) {
-      case "inbox.unread":
+      case TYPES.inboxUnread:
         for (const item of message.messages ?? []) this.deliver(item);
         break;
-      case "inbox.message":
+      case TYPES.inboxMessage:
         this.deliver(message);
         break;
-      case "inbox.read":
+      case TYPES.inboxRead:
         this.emit("read", message.ids ?? []);
         break;
-      case "inbox.sent":
+      case TYPES.inboxSent:
         this.pending.shift()?.resolve(message);
         break;
-      case "error":
+      case TYPES.error:
         if (SEND_ERRORS.has(message.code) && this.pending.length) {
           const error = new Error(message.message);
           error.code = message.code;
@@ -110,7 +110,7 @@ export class InboxClient {
   }
 
   send(to, text, { station } = {}) {
-    const message = { type: "inbox.send", to, text };
+    const message = { type: TYPES.inboxSend, to, text };
     if (station) message.station = station;
     return new Promise((resolve, reject) => {
       if (!this.connection.sendJson(message)) {
@@ -132,7 +132,7 @@ export class InboxClient {
   }
 
   markRead(ids) {
-    if (ids.length) this.connection.sendJson({ type: "inbox.read", ids });
+    if (ids.length) this.connection.sendJson({ type: TYPES.inboxRead, ids });
   }
 }
 

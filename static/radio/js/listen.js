@@ -11,7 +11,7 @@ import { Connection, socketUrl } from "./connection.js";
 import { inboxErrorText } from "./inbox.js";
 import { behindLabel } from "./live-edge.js";
 import { LivePlayer } from "./player.js";
-import { CLOSE } from "./protocol.js";
+import { CLOSE, TYPES } from "./protocol.js";
 import { siteInbox } from "./site.js";
 
 const VOLUME_KEY = "radio.volume";
@@ -31,7 +31,7 @@ const player = new LivePlayer(audio, { fallbackUrl: config.streamUrl });
 const chat = new ChatPanel($("chat"), {
   me: config.user || null,
   signInUrl: config.signInUrl,
-  send: (text) => connection.sendJson({ type: "chat", text }),
+  send: (text) => connection.sendJson({ type: TYPES.chat, text }),
   onCommand: privateMessage,
 });
 let helloSeen = false;
@@ -45,7 +45,7 @@ connection.on("binary", (buffer) => player.feed(buffer));
 connection.on("json", (message) => {
   if (chat.handle(message)) return;
   switch (message.type) {
-    case "hello":
+    case TYPES.hello:
       // A new socket's audio follows on from nothing the player has.
       if (helloSeen) player.resync();
       helloSeen = true;
@@ -53,15 +53,15 @@ connection.on("json", (message) => {
       setListeners(message.listeners);
       showTitle(message.now_playing);
       break;
-    case "now_playing":
+    case TYPES.nowPlaying:
       player.atSeq(message.seq, () => showTitle(message));
       break;
-    case "on_air":
+    case TYPES.onAir:
       setOnAir(message.on_air);
       if (message.on_air) player.resync();
       else showTitle(null);
       break;
-    case "listeners":
+    case TYPES.listeners:
       setListeners(message.count);
       break;
   }

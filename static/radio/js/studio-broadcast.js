@@ -8,7 +8,7 @@
 // recorder, because the server starts a new decoder on every ``start`` and
 // that decoder needs the container's header from the first chunk.
 
-import { CLOSE, ERRORS } from "./protocol.js";
+import { CLOSE, ERRORS, TYPES } from "./protocol.js";
 
 // Formats the server transcodes, in order of preference (PROTOCOL.md, start).
 const FORMATS = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/ogg"];
@@ -79,7 +79,7 @@ export class Broadcast extends EventTarget {
     const wasLive = this.live;
     this.wanted = false;
     this.stopRecorder();
-    if (wasLive) this.send({ type: "stop" });
+    if (wasLive) this.send({ type: TYPES.stop });
     this.setState(State.STOPPED, "You stopped the broadcast.");
   }
 
@@ -101,16 +101,16 @@ export class Broadcast extends EventTarget {
 
   /** A JSON message from the broadcast socket. */
   handle(message) {
-    if (message.type === "live") {
+    if (message.type === TYPES.live) {
       if (!this.wanted) {
         // Stop was pressed while the start was on its way.
         this.stopRecorder();
-        this.send({ type: "stop" });
+        this.send({ type: TYPES.stop });
         return;
       }
       this.startRecorder();
       this.setState(State.LIVE, message.resumed ? "Back on air." : "You are on air.");
-    } else if (message.type === "error" && this.wanted) {
+    } else if (message.type === TYPES.error && this.wanted) {
       this.failed(message);
     }
   }
@@ -140,7 +140,7 @@ export class Broadcast extends EventTarget {
       audioBitsPerSecond: UPLOAD_BITS_PER_SECOND,
     });
     this.setState(State.CONNECTING, "Going live…");
-    this.send({ type: "start", format: this.recorder.mimeType || format });
+    this.send({ type: TYPES.start, format: this.recorder.mimeType || format });
   }
 
   startRecorder() {

@@ -4,6 +4,7 @@
  */
 
 import { ChatPanel } from "./chat.js";
+import { TYPES } from "./protocol.js";
 
 export class StudioChat {
   /** ``request(message)``: sends a moderation request on the broadcast socket. */
@@ -15,7 +16,7 @@ export class StudioChat {
     this.chat = new ChatPanel(element, {
       me: null,
       moderation: {
-        delete: (id) => this.request({ type: "chat.delete", id }),
+        delete: (id) => this.request({ type: TYPES.chatDelete, id }),
         mute: (user) => this.toggleMute(user),
       },
     });
@@ -24,13 +25,13 @@ export class StudioChat {
   /** Takes a message of the broadcast socket; true if it was the chat's. */
   handle(message) {
     if (this.chat.handle(message)) return true;
-    if (message.type !== "chat.muted" && message.type !== "chat.unmuted") return false;
-    this.showMuted(message.user, message.type === "chat.muted");
+    if (message.type !== TYPES.chatMuted && message.type !== TYPES.chatUnmuted) return false;
+    this.showMuted(message.user, message.type === TYPES.chatMuted);
     return true;
   }
 
   toggleMute(user) {
-    const type = this.muted.has(user) ? "chat.unmute" : "chat.mute";
+    const type = this.muted.has(user) ? TYPES.chatUnmute : TYPES.chatMute;
     this.request({ type, user });
   }
 

@@ -4,6 +4,7 @@
  */
 
 import { finder, say } from "./dom.js";
+import { TYPES } from "./protocol.js";
 import { nowPlayingText, trackFromFileName } from "./studio-helpers.js";
 
 export class NowPlayingPanel {
@@ -52,7 +53,7 @@ export class NowPlayingPanel {
   }
 
   announce(title, artist) {
-    if (this.send({ type: "now_playing", title, artist })) {
+    if (this.send({ type: TYPES.nowPlaying, title, artist })) {
       this.note("Announced.", "ok");
     } else {
       this.note("Not connected: try again in a moment.", "error");

@@ -16,7 +16,7 @@
 
 import { Connection, socketUrl } from "./connection.js";
 import { onReady } from "./dom.js";
-import { ERRORS } from "./protocol.js";
+import { ERRORS, TYPES } from "./protocol.js";
 import { siteInbox } from "./site.js";
 import { Broadcast, State } from "./studio-broadcast.js";
 import { StudioChat } from "./studio-chat.js";
@@ -44,7 +44,7 @@ class Studio {
     });
     this.nowPlaying = new NowPlayingPanel(root, {
       broadcast: this.broadcast,
-      send: (message) => this.request("now_playing", message),
+      send: (message) => this.request("title", message),
     });
     this.sources = new SourcesPanel(root, {
       onFilePlay: (fileName) => this.nowPlaying.prefill(fileName),
@@ -100,17 +100,17 @@ class Studio {
     this.broadcast.handle(message);
     if (this.chat.handle(message)) return;
     switch (message.type) {
-      case "listeners":
+      case TYPES.listeners:
         this.listeners.show(message);
         break;
-      case "now_playing":
+      case TYPES.nowPlaying:
         this.nowPlaying.show(message);
         break;
-      case "on_air":
+      case TYPES.onAir:
         if (!message.on_air) this.nowPlaying.show(null);
         this.onAir.setStationOnAir(message.on_air);
         break;
-      case "error":
+      case TYPES.error:
         this.showError(message);
         break;
     }
@@ -126,7 +126,7 @@ class Studio {
     // The chat panel shows the chat errors; the broadcast's own errors show
     // as its state. These answer the console's last request.
     if (![ERRORS.tooLong, ERRORS.badRequest].includes(message.code)) return;
-    if (this.lastRequest === "now_playing") this.nowPlaying.note(message.message, "error");
+    if (this.lastRequest === "title") this.nowPlaying.note(message.message, "error");
     else if (this.lastRequest === "moderation") this.chat.notice(message.message, "error");
   }
 
