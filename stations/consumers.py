@@ -257,7 +257,7 @@ class BroadcastConsumer(StationSocket):
         title = protocol.text_field(message, "title", max_chars=MAX_TITLE_CHARS)
         artist = protocol.text_field(message, "artist", max_chars=MAX_TITLE_CHARS)
         rate_limit(
-            "now_playing",
+            "titles",
             self.scope["user"].pk,
             burst=settings.RADIO_NOW_PLAYING_BURST,
             per_second=settings.RADIO_NOW_PLAYING_PER_SECOND,
