@@ -58,14 +58,17 @@ class WorkerProbe:
     def status(self) -> dict:
         return get_json(self.worker, "/worker.json", self.cookie)
 
-    def clients(self) -> int:
-        return sum(hub["clients"] for hub in self.status()["hubs"].values())
-
     def listeners(self) -> int:
         return get_json(self.worker, f"/stations/{STATION}/status.json")["listeners"]
 
-    async def settles_to(self, clients: int, listeners: int) -> bool:
-        """Whether the worker gets back to ``clients`` and ``listeners``.
+    def tasks(self) -> int:
+        return self.status()["tasks"]
+
+    async def settles_to(
+        self, clients: int, listeners: int, *, tasks: int | None = None
+    ) -> bool:
+        """Whether the worker gets back to ``clients`` and ``listeners`` (and
+        at most ``tasks`` asyncio tasks), with no ffmpeg left running.
 
         Polled, since the worker has no event to await from outside; the
         event loop keeps running meanwhile, so the test's own clients can
@@ -73,11 +76,19 @@ class WorkerProbe:
         """
         deadline = time.monotonic() + SETTLE_S
         while time.monotonic() < deadline:
-            now = await asyncio.to_thread(lambda: (self.clients(), self.listeners()))
-            if now == (clients, listeners):
+            if await asyncio.to_thread(self._holds, clients, listeners, tasks):
                 return True
             await asyncio.sleep(0.1)
         return False
+
+    def _holds(self, clients: int, listeners: int, tasks: int | None) -> bool:
+        status = self.status()
+        return (
+            sum(hub["clients"] for hub in status["hubs"].values()) == clients
+            and self.listeners() == listeners
+            and (tasks is None or status["tasks"] <= tasks)
+            and not self.worker.children("ffmpeg")
+        )
 
 
 async def closed_with(websocket) -> int:
@@ -115,6 +126,8 @@ async def test_start_sent_at_once_by_outsiders_takes_nothing(server, probe):
     the handshake are closed 4401/4403; the station never goes on air."""
     listener, hello = await join(server)
     assert hello["on_air"] is False
+    # With the listener's own task: the station's ticker is running by now.
+    tasks_before = probe.tasks()
     stranger = sign_in(server.http_url, *STRANGER)
     attack = [json.dumps({"type": "start", "format": "audio/mpeg"}), MP3_FRAME * 40]
     for cookie, code in [(None, 4401), (stranger, 4403)] * 5:
@@ -130,16 +143,30 @@ async def test_start_sent_at_once_by_outsiders_takes_nothing(server, probe):
     await dj.send(json.dumps({"type": "stop"}))
     await dj.close()
     await listener.close()
-    assert await probe.settles_to(clients=0, listeners=0)
+    assert await probe.settles_to(clients=0, listeners=0, tasks=tasks_before)
 
 
-async def test_a_dj_flooding_audio_is_taken_off_air(server, probe, tmp_path):
-    """Two minutes of MP3 sent in a burst: the DJ gets ``too_fast`` and 4400,
-    listeners hear at most the head start, and the station is free again."""
-    flood = make_tone(tmp_path / "flood.mp3", seconds=FLOOD_SECONDS).read_bytes()
+@pytest.mark.parametrize(
+    ("mime", "container", "encoding"),
+    [
+        ("audio/mpeg", "mp3", {"codec": "libmp3lame"}),
+        ("audio/webm;codecs=opus", "webm", {"codec": "libopus", "sample_rate": 48000}),
+    ],
+)
+async def test_a_dj_flooding_audio_is_taken_off_air(
+    server, probe, tmp_path, mime, container, encoding
+):
+    """Two minutes of audio sent in a burst: the DJ gets ``too_fast`` and 4400,
+    listeners hear at most the head start, and the station is free again with
+    no task or ffmpeg left behind."""
+    flood = make_tone(
+        tmp_path / f"flood.{container}", seconds=FLOOD_SECONDS, **encoding
+    ).read_bytes()
     listener, _ = await join(server)
+    # With the listener's own task: the station's ticker is running by now.
+    tasks_before = probe.tasks()
     heard = asyncio.create_task(listen(listener, Received(), until="off_air"))
-    dj = await go_live(server, "audio/mpeg")
+    dj = await go_live(server, mime)
     replies = asyncio.create_task(replies_until_closed(dj))
     started = time.monotonic()
     with contextlib.suppress(ConnectionClosed):
@@ -157,7 +184,7 @@ async def test_a_dj_flooding_audio_is_taken_off_air(server, probe, tmp_path):
     assert on_air == [True, False]
     assert 0 < frames_duration_ms(received.mp3) / 1000 < MAX_FLOODED_AUDIO_S
     await listener.close()
-    assert await probe.settles_to(clients=0, listeners=0)
+    assert await probe.settles_to(clients=0, listeners=0, tasks=tasks_before)
     dj = await go_live(server, "audio/mpeg")
     await dj.close()
 
