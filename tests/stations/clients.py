@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 from channels.testing import WebsocketCommunicator
@@ -184,21 +182,3 @@ async def send_audio(
     for chunk in chunks:
         await studio.send_to(bytes_data=chunk)
     return len(chunks)
-
-
-def ffmpeg_children() -> list[int]:
-    """Process ids of this process's ffmpeg children, zombies included."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        # The command name is in parentheses and may hold spaces.
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
-        if parent == os.getpid() and name == "ffmpeg":
-            found.append(int(entry.name))
-    return found

@@ -13,10 +13,10 @@ from stations.streaming.mp3 import parse_header as parse_frame_header
 from stations.streaming.packets import HEADER_BYTES, now_ms, parse_header
 from stations.streaming.transcoder import Transcoder
 from tests.support.audio import frames_duration_ms, make_tone
+from tests.support.processes import child_processes
 
 from .clients import (
     TIMEOUT_S,
-    ffmpeg_children,
     go_live,
     messages_within,
     receive_any,
@@ -157,7 +157,7 @@ async def test_transcoded_broadcast_reaches_listeners_and_reaps_ffmpeg(
     assert_whole_frames_in_sequence(audio)
     await studio.disconnect(timeout=TRANSCODE_TIMEOUT_S)
     assert await receive_type(room, "on_air") == OFF_AIR
-    assert ffmpeg_children() == []
+    assert child_processes("ffmpeg") == []
     await room.disconnect()
 
 
@@ -289,7 +289,7 @@ async def test_dropped_dj_transcoder_is_reaped(
     await receive_audio(room, 1, timeout=TRANSCODE_TIMEOUT_S)
     await studio.disconnect(code=1006)
     assert await receive_type(room, "on_air", timeout=TRANSCODE_TIMEOUT_S) == OFF_AIR
-    assert ffmpeg_children() == []
+    assert child_processes("ffmpeg") == []
     await room.disconnect()
 
 

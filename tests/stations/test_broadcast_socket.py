@@ -8,10 +8,10 @@ from django.conf import settings
 
 from radio import protocol
 from radio.protocol import MAX_TITLE_CHARS
+from tests.support.processes import child_processes
 
 from .clients import (
     broadcast_path,
-    ffmpeg_children,
     go_live,
     receive_close,
     receive_json,
@@ -78,7 +78,7 @@ async def test_unsupported_format_is_refused_and_dj_may_start_again(sockets, dj,
     await studio.send_json_to({"type": "start", "format": mime})
     error = await receive_json(studio)
     assert (error["type"], error["code"]) == ("error", protocol.UNSUPPORTED_FORMAT)
-    assert ffmpeg_children() == []
+    assert child_processes("ffmpeg") == []
     assert await go_live(studio) == {"type": "live", "resumed": False}
     await studio.disconnect()
 
@@ -100,7 +100,7 @@ async def test_second_dj_starting_while_one_is_live_closes_4409(sockets, dj, co_
     second = await sockets.studio(STATION_SLUG, co_dj)
     await second.send_json_to({"type": "start", "format": "audio/webm;codecs=opus"})
     assert await receive_close(second) == protocol.CLOSE_DJ_ALREADY_LIVE
-    assert ffmpeg_children() == []
+    assert child_processes("ffmpeg") == []
     await second.disconnect(code=protocol.CLOSE_DJ_ALREADY_LIVE)
     await first.send_json_to({"type": "now_playing", "title": "Still here"})
     await first.send_json_to({"type": "stop"})

@@ -1,12 +1,14 @@
-"""This test process's children, to prove that none is left behind."""
+"""A process's children, to prove that none is left behind."""
 
 from __future__ import annotations
 
 import os
 
 
-def child_processes(*names: str) -> list[int]:
-    """Ids of this process's children whose command is one of ``names``."""
+def child_processes(*names: str, parent: int | None = None) -> list[int]:
+    """Ids of the children of ``parent`` (this process by default) whose
+    command is one of ``names``, zombies included."""
+    parent = os.getpid() if parent is None else parent
     children = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -18,6 +20,6 @@ def child_processes(*names: str) -> list[int]:
                 name = comm.read().strip()
         except OSError:
             continue
-        if int(fields[1]) == os.getpid() and name in names:
+        if int(fields[1]) == parent and name in names:
             children.append(int(pid))
     return children

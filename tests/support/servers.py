@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.processes import child_processes
+
 PROJECT = Path(__file__).resolve().parents[2]
 # How long a starting daphne may take to accept connections.
 STARTUP_TIMEOUT_S = 30.0
@@ -154,16 +156,7 @@ class Worker:
 
     def children(self, command: str) -> list[int]:
         """Process ids of the worker's children running ``command``."""
-        found = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError):
-                name, fields = stat.read_text().rsplit(")", 1)
-                if (
-                    name.split("(", 1)[1] == command
-                    and int(fields.split()[1]) == self.process.pid
-                ):
-                    found.append(int(stat.parent.name))
-        return found
+        return child_processes(command, parent=self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
