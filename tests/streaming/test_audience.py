@@ -6,25 +6,7 @@ import pytest
 
 from stations.streaming.audience import MAX_HELD_EVENTS, Listener
 from stations.streaming.packets import AudioPacket, Event
-from stations.streaming.transport import Transport
-
-
-class FakeTransport(Transport):
-    """Records what is written; ``writable`` is set by the test."""
-
-    def __init__(self) -> None:
-        self.is_writable = True
-        self.written: list[bytes | str] = []
-
-    @property
-    def writable(self) -> bool:
-        return self.is_writable
-
-    def send_binary(self, data: bytes) -> None:
-        self.written.append(data)
-
-    def send_text(self, text: str) -> None:
-        self.written.append(text)
+from tests.support.streaming import RecordingTransport
 
 
 def packet(seq: int) -> AudioPacket:
@@ -41,8 +23,8 @@ def given_up() -> list[bool]:
 
 
 @pytest.fixture
-def transport() -> FakeTransport:
-    return FakeTransport()
+def transport() -> RecordingTransport:
+    return RecordingTransport()
 
 
 @pytest.fixture

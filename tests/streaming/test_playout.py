@@ -27,9 +27,9 @@ from tests.support.audio import (
     make_tone,
     tone_order,
 )
-from tests.support.buses import RecordingBus
 from tests.support.playlists import PLAYLIST_NAMES, RequestRecorder, make_playlists
 from tests.support.processes import child_processes
+from tests.support.streaming import RecordingBus
 
 STATION = 7
 TONES = [440, 660, 990]

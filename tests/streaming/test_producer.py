@@ -10,7 +10,7 @@ from radio.protocol import ON_AIR
 from stations.streaming import producer as producer_module
 from stations.streaming.bus import AUTODJ, LIVE, Claim, Lease
 from stations.streaming.producer import Producer
-from tests.support.buses import RecordingBus
+from tests.support.streaming import RecordingBus
 
 STATION = 3
 

@@ -1,4 +1,5 @@
-"""Fakes for the audio path: a client transport that records what it gets."""
+"""Fakes for the audio path: a client transport and a bus that record what
+they get."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import asyncio
 import json
 
 from stations.streaming.audience import Listener
+from stations.streaming.bus import LocalBus
+from stations.streaming.packets import AudioPacket, Event
 from stations.streaming.transport import Transport
 
 # How long a test waits for something another task or process sends.
@@ -60,3 +63,29 @@ def recorded_listener(
         transport, max_stall_s=10.0, on_too_slow=lambda: None, username=username
     )
     return listener, transport
+
+
+class RecordingBus(LocalBus):
+    """The in-process bus, keeping everything published on it."""
+
+    def __init__(self) -> None:
+        super().__init__(burst_seconds=2.5)
+        self.published: list[AudioPacket | Event] = []
+        self.arrived = asyncio.Event()
+
+    async def publish(self, station_id, item, *, lease=None) -> bool:
+        sent = await super().publish(station_id, item, lease=lease)
+        if sent:
+            self.published.append(item)
+            self.arrived.set()
+        return sent
+
+    def packets(self) -> list[AudioPacket]:
+        return [item for item in self.published if isinstance(item, AudioPacket)]
+
+    def events(self, kind: str) -> list[Event]:
+        return [
+            item
+            for item in self.published
+            if isinstance(item, Event) and item.type == kind
+        ]
