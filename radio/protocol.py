@@ -10,6 +10,7 @@ uses it too. The pages get what they need of it through
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 # --- Message types -----------------------------------------------------------
@@ -41,6 +42,12 @@ INBOX_UNBLOCK = "inbox.unblock"
 INBOX_UNBLOCKED = "inbox.unblocked"
 INBOX_MESSAGE = "inbox.message"
 INBOX_UNREAD = "inbox.unread"
+MESSAGE_TYPES = (
+    HELLO, NOW_PLAYING, ON_AIR, LISTENERS, LIVE, CHAT, CHAT_HISTORY, CHAT_DELETED,
+    CHAT_MUTED, CHAT_UNMUTED, ERROR, START, STOP, CHAT_DELETE, CHAT_MUTE,
+    CHAT_UNMUTE, INBOX_SEND, INBOX_SENT, INBOX_READ, INBOX_BLOCK, INBOX_BLOCKED,
+    INBOX_UNBLOCK, INBOX_UNBLOCKED, INBOX_MESSAGE, INBOX_UNREAD,
+)  # fmt: skip
 
 # --- Close codes -------------------------------------------------------------
 CLOSE_BAD_REQUEST = 4400
@@ -64,6 +71,10 @@ IDLE = "idle"
 INPUT_FAILED = "input_failed"
 TOO_FAST = "too_fast"
 UNKNOWN_USER = "unknown_user"
+ERROR_CODES = (
+    BAD_REQUEST, AUTH_REQUIRED, FORBIDDEN, TOO_LONG, RATE_LIMITED,
+    UNSUPPORTED_FORMAT, IDLE, INPUT_FAILED, TOO_FAST, UNKNOWN_USER,
+)  # fmt: skip
 
 # --- Limits ------------------------------------------------------------------
 # Longest chat message, in characters after trimming.
@@ -177,6 +188,12 @@ def username_field(message: dict[str, Any], name: str) -> str:
     return username
 
 
+def page_name(wire_name: str) -> str:
+    """A wire name as the scripts spell it: ``chat.history`` is chatHistory."""
+    first, *rest = re.split(r"[._]", wire_name)
+    return first + "".join(word.capitalize() for word in rest)
+
+
 def for_pages() -> dict[str, Any]:
     """What the pages' scripts need of the protocol, as JSON."""
     return {
@@ -198,43 +215,6 @@ def for_pages() -> dict[str, Any]:
             "inboxMaxReadIds": INBOX_MAX_READ_IDS,
             "crossfadeMaxMs": CROSSFADE_MAX_MS,
         },
-        "errors": {
-            "badRequest": BAD_REQUEST,
-            "authRequired": AUTH_REQUIRED,
-            "forbidden": FORBIDDEN,
-            "tooLong": TOO_LONG,
-            "rateLimited": RATE_LIMITED,
-            "unsupportedFormat": UNSUPPORTED_FORMAT,
-            "idle": IDLE,
-            "inputFailed": INPUT_FAILED,
-            "tooFast": TOO_FAST,
-            "unknownUser": UNKNOWN_USER,
-        },
-        "types": {
-            "hello": HELLO,
-            "nowPlaying": NOW_PLAYING,
-            "onAir": ON_AIR,
-            "listeners": LISTENERS,
-            "live": LIVE,
-            "chat": CHAT,
-            "chatHistory": CHAT_HISTORY,
-            "chatDeleted": CHAT_DELETED,
-            "chatMuted": CHAT_MUTED,
-            "chatUnmuted": CHAT_UNMUTED,
-            "error": ERROR,
-            "start": START,
-            "stop": STOP,
-            "chatDelete": CHAT_DELETE,
-            "chatMute": CHAT_MUTE,
-            "chatUnmute": CHAT_UNMUTE,
-            "inboxSend": INBOX_SEND,
-            "inboxSent": INBOX_SENT,
-            "inboxRead": INBOX_READ,
-            "inboxBlock": INBOX_BLOCK,
-            "inboxBlocked": INBOX_BLOCKED,
-            "inboxUnblock": INBOX_UNBLOCK,
-            "inboxUnblocked": INBOX_UNBLOCKED,
-            "inboxMessage": INBOX_MESSAGE,
-            "inboxUnread": INBOX_UNREAD,
-        },
+        "errors": {page_name(code): code for code in ERROR_CODES},
+        "types": {page_name(kind): kind for kind in MESSAGE_TYPES},
     }
