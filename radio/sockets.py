@@ -28,12 +28,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from radio.ratelimit import get_rate_limiter
-
 from . import protocol
 from .daphne import send_close_frame
 from .middleware import SERVER_SEND
 from .protocol import ProtocolError
+from .ratelimit import get_rate_limiter
 
 logger = logging.getLogger(__name__)
 

@@ -62,16 +62,16 @@ class StationSocket(JsonSocket):
         if self.station is None:
             raise Close(protocol.CLOSE_NO_SUCH_STATION)
 
-    def attach_listener(self, listener_class: type[Listener]) -> Listener:
+    def make_listener(self, listener_class: type[Listener]) -> Listener:
+        """A ``listener_class`` writing to this socket's transport."""
         self.transport = websocket_transport(self.scope[SERVER_SEND])
         user = self.scope["user"]
-        self.listener = listener_class(
+        return listener_class(
             self.transport,
             max_stall_s=settings.RADIO_LISTENER_MAX_STALL_SECONDS,
             on_too_slow=self.close_too_far_behind,
             username=user.get_username() if user.is_authenticated else None,
         )
-        return self.listener
 
     async def close(self, code: int | bool | None = None, reason: str | None = None):
         # What was written to the client goes before the close frame.
@@ -127,7 +127,7 @@ class StationSocket(JsonSocket):
     ) -> None:
         """Join the station's output as a ``kind``, greeted by ``hello(hub)``."""
         self.listener = await join_station(
-            self.station, lambda hub: self.attach_listener(kind), hello=hello
+            self.station, lambda hub: self.make_listener(kind), hello=hello
         )
 
     async def leave(self, code: int) -> None:
