@@ -37,7 +37,7 @@ from .services import (
     achat_unmute,
 )
 from .streaming.audience import ControlListener, Listener
-from .streaming.broadcast import Broadcast, BroadcastTooFast
+from .streaming.broadcast import Broadcast, BroadcastTooFast, OnAir
 from .streaming.bus import Claim
 from .streaming.hub import StationHub, listeners_with_users
 from .streaming.ingest import UnsupportedFormat
@@ -233,6 +233,7 @@ class BroadcastConsumer(StationSocket):
             bus=get_bus(),
             station_id=self.station.pk,
             user_id=self.scope["user"].pk,
+            on_air=OnAir(dj=self.scope["user"].get_username()),
             settings=broadcast_settings(self.station),
             on_lost=self.broadcast_lost,
         )

@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 from .bus import LIVE, Claim, Lease, StationBus
 from .hub import now_playing_event
@@ -32,6 +33,25 @@ class BroadcastSettings:
     ffmpeg: str = "ffmpeg"
 
 
+@dataclass(frozen=True)
+class OnAir:
+    """Who is on air, and how their stream describes itself.
+
+    The name, description, genre and URL are those an Icecast source sends
+    in its ``ice-*`` headers; the station keeps its own name.
+    """
+
+    dj: str
+    name: str = ""
+    description: str = ""
+    genre: str = ""
+    url: str = ""
+
+    def as_broadcast(self) -> dict[str, str]:
+        """The ``broadcast`` of the ``on_air`` event, starting now."""
+        return {**asdict(self), "started_at": datetime.now(UTC).isoformat()}
+
+
 class BroadcastTooFast(Exception):
     """The DJ's audio arrives much faster than it plays."""
 
@@ -45,9 +65,11 @@ class Broadcast:
         bus: StationBus,
         station_id: int,
         user_id: int,
+        on_air: OnAir,
         settings: BroadcastSettings,
         on_lost: Callable[[str], None],
     ) -> None:
+        self._on_air = on_air
         self._settings = settings
         self._on_lost = on_lost
         self._producer = Producer(
@@ -86,7 +108,7 @@ class Broadcast:
         self._last_input = asyncio.get_running_loop().time()
         self.live = True
         if claim is Claim.GRANTED:
-            await self._producer.go_on_air()
+            await self._producer.go_on_air(self._on_air.as_broadcast())
         self._keeper = asyncio.get_running_loop().create_task(self._keep())
         return claim
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .audience import Audience
-from .hub import StationHub, on_air_event
+from .hub import StationHub, StationState, on_air_event
 from .packets import AudioPacket, Event
 
 logger = logging.getLogger(__name__)
@@ -288,8 +288,4 @@ class LocalBus(StationBus):
 
     async def state(self, station_id: int) -> dict:
         hub = self._hubs.get(station_id)
-        return (
-            hub.state.as_dict()
-            if hub
-            else {"on_air": False, "source": None, "now_playing": None}
-        )
+        return hub.state.as_dict() if hub else StationState().as_dict()

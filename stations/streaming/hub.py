@@ -26,8 +26,14 @@ logger = logging.getLogger(__name__)
 RECENT_EVENTS = 64
 
 
-def on_air_event(*, on_air: bool, source: str | None) -> Event:
-    return Event.build({"type": ON_AIR, "on_air": on_air, "source": source})
+def on_air_event(
+    *, on_air: bool, source: str | None, broadcast: dict[str, Any] | None = None
+) -> Event:
+    """The station going on or off air; a live DJ's ``broadcast`` says who
+    and what (``broadcast.describe``)."""
+    return Event.build(
+        {"type": ON_AIR, "on_air": on_air, "source": source, "broadcast": broadcast}
+    )
 
 
 def now_playing_event(*, title: str, artist: str, source: str, seq: int) -> Event:
@@ -50,12 +56,14 @@ class StationState:
 
     on_air: bool = False
     source: str | None = None
+    broadcast: dict[str, Any] | None = None
     now_playing: dict[str, Any] | None = None
 
     def apply(self, event: Event) -> None:
         if event.type == ON_AIR:
             self.on_air = event.data["on_air"]
             self.source = event.data["source"]
+            self.broadcast = event.data["broadcast"]
             if not self.on_air:
                 self.now_playing = None
         elif event.type == NOW_PLAYING:
@@ -68,6 +76,7 @@ class StationState:
         return {
             "on_air": self.on_air,
             "source": self.source,
+            "broadcast": self.broadcast,
             "now_playing": self.now_playing,
         }
 

@@ -48,9 +48,11 @@ class Producer:
         """Number the next packet after the station's last one, anywhere."""
         self.next_seq = ((await self._bus.last_seq(self.station_id)) or 0) + 1
 
-    async def go_on_air(self) -> bool:
+    async def go_on_air(self, broadcast: dict | None = None) -> bool:
         """Tell everyone the station is on air, with the lease's kind as source."""
-        return await self.publish(on_air_event(on_air=True, source=self.lease.kind))
+        return await self.publish(
+            on_air_event(on_air=True, source=self.lease.kind, broadcast=broadcast)
+        )
 
     async def publish_audio(
         self, frames: bytes, duration_ms: float, ingest_ms: int

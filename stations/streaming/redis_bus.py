@@ -29,7 +29,7 @@ from radio.protocol import NOW_PLAYING, ON_AIR
 
 from .audience import Audience
 from .bus import Claim, Lease, StationBus
-from .hub import StationHub
+from .hub import StationHub, StationState
 from .packets import AudioPacket, Event, now_ms
 
 logger = logging.getLogger(__name__)
@@ -157,6 +157,7 @@ def _state_fields(event: Event) -> dict[str, str]:
         fields = {
             "on_air": json.dumps(event.data["on_air"]),
             "source": json.dumps(event.data["source"]),
+            "broadcast": json.dumps(event.data["broadcast"]),
         }
         if not event.data["on_air"]:
             fields["now_playing"] = "null"
@@ -167,7 +168,7 @@ def _state_fields(event: Event) -> dict[str, str]:
 
 
 def _state_from_hash(raw: dict[bytes, bytes]) -> dict:
-    state = {"on_air": False, "source": None, "now_playing": None}
+    state = StationState().as_dict()
     for name in state:
         if name.encode() in raw:
             state[name] = json.loads(raw[name.encode()])
@@ -219,10 +220,7 @@ class RedisBus(StationBus):
             pipe.hgetall(_key(station_id, "state"))
             pipe.xrevrange(_key(station_id, "out"), count=BURST_SCAN_ENTRIES)
             raw_state, entries = await pipe.execute()
-        state = _state_from_hash(raw_state)
-        hub.state.on_air = state["on_air"]
-        hub.state.source = state["source"]
-        hub.state.now_playing = state["now_playing"]
+        hub.state = StationState(**_state_from_hash(raw_state))
         if b"seq" in raw_state:
             hub.last_seq = int(raw_state[b"seq"])
         stale_before_ms = now_ms() - STREAM_KEEP_MS

@@ -105,7 +105,12 @@ async def test_second_dj_starting_while_one_is_live_closes_4409(sockets, dj, co_
     await first.send_json_to({"type": "now_playing", "title": "Still here"})
     await first.send_json_to({"type": "stop"})
     off_air = await receive_type(first, "on_air")
-    assert off_air == {"type": "on_air", "on_air": False, "source": None}
+    assert off_air == {
+        "type": "on_air",
+        "on_air": False,
+        "source": None,
+        "broadcast": None,
+    }
     await first.disconnect()
 
 

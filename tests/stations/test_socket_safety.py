@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # Lone surrogates and NUL: JSON carries them, UTF-8 or PostgreSQL cannot.
 UNSTORABLE = ["\ud800", "nul \x00 inside", "\udfff tail"]
-OFF_AIR = {"type": "on_air", "on_air": False, "source": None}
+OFF_AIR = {"type": "on_air", "on_air": False, "source": None, "broadcast": None}
 
 
 async def station_pk() -> int:

@@ -21,6 +21,7 @@ HELLO_FIELDS = {
     "station",
     "on_air",
     "source",
+    "broadcast",
     "now_playing",
     "listeners",
     "user",

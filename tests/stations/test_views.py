@@ -43,6 +43,7 @@ async def test_status_follows_the_station_bus(station):
         "name": "Test FM",
         "on_air": False,
         "source": None,
+        "broadcast": None,
         "now_playing": None,
         "listeners": 0,
     }

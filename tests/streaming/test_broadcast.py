@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from dataclasses import asdict
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,6 +19,7 @@ from stations.streaming.broadcast import (
     Broadcast,
     BroadcastSettings,
     BroadcastTooFast,
+    OnAir,
 )
 from stations.streaming.bus import AUTODJ, LEASE_TTL_S, LIVE, Claim, Lease, LocalBus
 from stations.streaming.ingest import UnsupportedFormat
@@ -28,6 +31,7 @@ STATION = 3
 DJ = 1
 OTHER_DJ = 2
 CHUNK_BYTES = 4096
+ON_AIR_AS = OnAir(dj="dj", name="Night Shift", genre="Jazz")
 SETTINGS = BroadcastSettings(
     bitrate_kbps=128, idle_timeout_s=30.0, reconnect_grace_s=0.3
 )
@@ -76,6 +80,7 @@ class Broadcasts:
             bus=self.bus,
             station_id=STATION,
             user_id=user_id,
+            on_air=ON_AIR_AS,
             settings=settings,
             on_lost=self._on_lost,
         )
@@ -122,8 +127,17 @@ async def test_start_claims_the_station_and_goes_on_air(bus, heard, broadcasts):
     broadcast = broadcasts.new()
     assert await broadcast.start("audio/mpeg") is Claim.GRANTED
     assert broadcast.live is True
-    assert on_air_events(heard) == [{"type": ON_AIR, "on_air": True, "source": LIVE}]
-    assert (await bus.state(STATION))["source"] == LIVE
+    [on_air] = on_air_events(heard)
+    assert (on_air["on_air"], on_air["source"]) == (True, LIVE)
+    assert on_air["broadcast"] == {
+        **asdict(ON_AIR_AS),
+        "started_at": on_air["broadcast"]["started_at"],
+    }
+    assert datetime.fromisoformat(on_air["broadcast"]["started_at"]) <= datetime.now(
+        UTC
+    )
+    state = await bus.state(STATION)
+    assert (state["source"], state["broadcast"]) == (LIVE, on_air["broadcast"])
     assert await claim_as_autodj(bus) is Claim.REFUSED
 
 
@@ -178,7 +192,7 @@ async def test_resuming_within_the_grace_period_carries_on(
     await grace
     await feed(back, tone_mp3)
 
-    assert on_air_events(heard) == [{"type": ON_AIR, "on_air": True, "source": LIVE}]
+    assert [event["on_air"] for event in on_air_events(heard)] == [True]
     seqs = packet_seqs(heard)
     assert seqs[: len(before)] == before
     assert seqs == list(range(1, len(seqs) + 1))
@@ -205,7 +219,12 @@ async def test_the_station_goes_off_air_when_the_grace_runs_out(bus, heard, broa
     await dropped.start("audio/mpeg")
     await dropped.suspend()
     assert dropped.live is False
-    assert on_air_events(heard)[-1] == {"type": ON_AIR, "on_air": False, "source": None}
+    assert on_air_events(heard)[-1] == {
+        "type": ON_AIR,
+        "on_air": False,
+        "source": None,
+        "broadcast": None,
+    }
     assert (await bus.state(STATION))["on_air"] is False
     assert await claim_as_autodj(bus) is Claim.GRANTED
 
@@ -273,7 +292,12 @@ async def test_stop_goes_off_air_and_releases_the_station(bus, heard, broadcasts
     await broadcast.start("audio/mpeg")
     await broadcast.stop()
     assert broadcast.live is False
-    assert on_air_events(heard)[-1] == {"type": ON_AIR, "on_air": False, "source": None}
+    assert on_air_events(heard)[-1] == {
+        "type": ON_AIR,
+        "on_air": False,
+        "source": None,
+        "broadcast": None,
+    }
     assert await broadcasts.new(OTHER_DJ).start("audio/mpeg") is Claim.GRANTED
 
 

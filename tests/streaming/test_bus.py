@@ -288,17 +288,21 @@ async def test_state_follows_on_air_and_now_playing(bus, station_id):
     assert await bus.state(station_id) == {
         "on_air": False,
         "source": None,
+        "broadcast": None,
         "now_playing": None,
     }
     lease = new_lease(station_id, LIVE, DJ)
     await bus.claim(lease, ttl_s=LEASE_TTL_S)
     title = now_playing_event(title="Song", artist="Band", source=LIVE, seq=3)
-    await bus.publish(station_id, on_air_event(on_air=True, source=LIVE), lease=lease)
+    broadcast = {"dj": "dj", "name": "Night Shift", "started_at": "2026-11-30T20:00"}
+    on_air = on_air_event(on_air=True, source=LIVE, broadcast=broadcast)
+    await bus.publish(station_id, on_air, lease=lease)
     await bus.publish(station_id, title, lease=lease)
 
     state = await bus.state(station_id)
     assert state["on_air"] is True
     assert state["source"] == LIVE
+    assert state["broadcast"] == broadcast
     expected = {k: v for k, v in title.data.items() if k != "type"}
     assert state["now_playing"] == expected
 
@@ -306,6 +310,7 @@ async def test_state_follows_on_air_and_now_playing(bus, station_id):
     assert await bus.state(station_id) == {
         "on_air": False,
         "source": None,
+        "broadcast": None,
         "now_playing": None,
     }
 
@@ -327,6 +332,7 @@ async def test_a_station_whose_producer_vanished_goes_off_air(bus, station_id):
         "type": ON_AIR,
         "on_air": False,
         "source": None,
+        "broadcast": None,
     }
     assert (await bus.state(station_id))["on_air"] is False
     # The janitor gave the station back.

@@ -99,19 +99,23 @@ def test_events_since_keeps_only_the_recent_events(hub):
 
 
 def test_state_follows_on_air_and_now_playing(hub):
-    """on_air sets the source; now_playing the title; off air clears both."""
-    hub.publish(on_air_event(on_air=True, source="live"))
+    """on_air sets the source and broadcast; now_playing the title; off air
+    clears them."""
+    broadcast = {"dj": "dj", "name": "Night Shift"}
+    hub.publish(on_air_event(on_air=True, source="live", broadcast=broadcast))
     title = now_playing_event(title="Song", artist="Band", source="live", seq=4)
     hub.publish(title)
     assert hub.state.as_dict() == {
         "on_air": True,
         "source": "live",
+        "broadcast": broadcast,
         "now_playing": {k: v for k, v in title.data.items() if k != "type"},
     }
     hub.publish(on_air_event(on_air=False, source=None))
     assert hub.state.as_dict() == {
         "on_air": False,
         "source": None,
+        "broadcast": None,
         "now_playing": None,
     }
 

@@ -160,6 +160,7 @@ async def test_state_of_an_orphaned_station_is_off_air(processes, station_id):
     assert await other.state(station_id) == {
         "on_air": False,
         "source": None,
+        "broadcast": None,
         "now_playing": None,
     }
     autodj = Lease(station_id=station_id, token="t", user_id=0, kind=AUTODJ)
