@@ -122,10 +122,15 @@ def account_name(username: str) -> str:
     return unicodedata.normalize("NFKC", username).strip().casefold()
 
 
+def account_wait_seconds(username: str) -> float:
+    """How long sign-ins as ``username`` must wait, from anywhere."""
+    return _account_limit().wait_seconds(account_name(username))
+
+
 def signin_wait_seconds(request: HttpRequest, username: str) -> float:
     """How long a sign-in as ``username`` from this client must wait."""
     return max(
-        _account_limit().wait_seconds(account_name(username)),
+        account_wait_seconds(username),
         _address_limit().wait_seconds(client_address(request)),
     )
 

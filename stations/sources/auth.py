@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
 
-from listeners.throttle import Limit
+from listeners.throttle import Limit, account_wait_seconds
 
 from ..models import Station
 from ..selectors import station_get, station_has_dj, station_list_of_dj
@@ -32,6 +32,7 @@ SOURCE_USERNAME = "source"
 SOURCE_PASSWORD_USER_ID = -1
 # Failed logins count for this long (RADIO_SOURCE_FAILURES_PER_MINUTE).
 FAILURE_WINDOW_SECONDS = 60
+TOO_MANY_FAILURES = "Too many failed logins; try again later"
 
 
 class SourceRefused(Exception):
@@ -137,7 +138,13 @@ def _source_password_account(station: Station | None, password: str) -> SourceAc
 def _user_account(
     station: Station | None, username: str, password: str
 ) -> SourceAccount:
-    """A DJ of ``station``, or with no station, of their one station."""
+    """A DJ of ``station``, or with no station, of their one station.
+
+    An account locked by failed sign-ins stays locked here too, else
+    guessing its password from many addresses would go on through encoders.
+    """
+    if account_wait_seconds(username):
+        raise SourceRefused(403, TOO_MANY_FAILURES)
     user = authenticate(username=username, password=password)
     if user is None:
         raise _WrongCredentials
@@ -158,7 +165,7 @@ def _authorize_source(
 ) -> SourceAccount:
     failures = _failure_limit()
     if failures.wait_seconds(address):
-        raise SourceRefused(403, "Too many failed logins; try again later")
+        raise SourceRefused(403, TOO_MANY_FAILURES)
     if credentials is None:
         raise SourceRefused(401, "Authentication required")
     station = None

@@ -259,3 +259,18 @@ async def test_no_password_is_logged(sourced_station, dj_user, caplog):
     secrets = ["wrong-source-secret", "wrong-dj-secret", SOURCE_PASSWORD, DJ_PASSWORD]
     for secret in secrets:
         assert secret not in caplog.text
+
+
+async def test_an_account_locked_by_failed_sign_ins_stays_locked(
+    station, dj_user, settings
+):
+    """Wrong passwords count towards the account's sign-in lock, which holds
+    for encoders too, from any address."""
+    settings.RADIO_SIGNIN_FAILURES_PER_ACCOUNT = 2
+    for address in ["192.0.2.1", "192.0.2.2"]:
+        wrong = await refusal(
+            slug=STATION_SLUG, credentials=("dee", "wrong"), address=address
+        )
+        assert wrong.status == 401
+    locked = await refusal(slug=STATION_SLUG, credentials=("dee", DJ_PASSWORD))
+    assert (locked.status, locked.reason) == (403, auth.TOO_MANY_FAILURES)
