@@ -37,11 +37,13 @@ View = Callable[..., HttpResponse]
 
 @dataclass(frozen=True)
 class Limit:
-    """``allowed`` events within ``seconds`` lock the subject for ``seconds``."""
+    """``allowed`` events within ``seconds`` lock the subject for
+    ``lock_seconds`` (by default ``seconds`` too)."""
 
     name: str
     allowed: int
     seconds: int
+    lock_seconds: int | None = None
 
     def _key(self, subject: str, part: str) -> str:
         # Hashed: usernames may hold any character, and be long.
@@ -63,8 +65,9 @@ class Limit:
             cache.add(key, 1, timeout=self.seconds)
             count = 1
         if count >= self.allowed:
-            locked_until = time.time() + self.seconds
-            cache.set(self._key(subject, "locked"), locked_until, self.seconds)
+            lock_seconds = self.lock_seconds or self.seconds
+            locked_until = time.time() + lock_seconds
+            cache.set(self._key(subject, "locked"), locked_until, lock_seconds)
 
     def forget(self, subject: str) -> None:
         cache.delete(self._key(subject, "count"))
@@ -119,10 +122,15 @@ def account_name(username: str) -> str:
     return unicodedata.normalize("NFKC", username).strip().casefold()
 
 
+def account_wait_seconds(username: str) -> float:
+    """How long sign-ins as ``username`` must wait, from anywhere."""
+    return _account_limit().wait_seconds(account_name(username))
+
+
 def signin_wait_seconds(request: HttpRequest, username: str) -> float:
     """How long a sign-in as ``username`` from this client must wait."""
     return max(
-        _account_limit().wait_seconds(account_name(username)),
+        account_wait_seconds(username),
         _address_limit().wait_seconds(client_address(request)),
     )
 

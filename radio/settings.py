@@ -238,3 +238,10 @@ RADIO_SIGNIN_FAILURES_PER_ADDRESS = env_int("RADIO_SIGNIN_FAILURES_PER_ADDRESS",
 RADIO_SIGNIN_LOCKOUT_SECONDS = env_int("RADIO_SIGNIN_LOCKOUT_SECONDS", 15 * 60)
 # Accounts one client address may make in an hour.
 RADIO_SIGNUPS_PER_ADDRESS_PER_HOUR = env_int("RADIO_SIGNUPS_PER_ADDRESS_PER_HOUR", 10)
+
+# --- Encoders (Icecast and Shoutcast sources, stations/sources/) -----------
+# Failed source logins from one client address within a minute that block
+# it ...
+RADIO_SOURCE_FAILURES_PER_MINUTE = env_int("RADIO_SOURCE_FAILURES_PER_MINUTE", 10)
+# ... from logging in as a source, with any password, for this many seconds.
+RADIO_SOURCE_BLOCK_SECONDS = env_int("RADIO_SOURCE_BLOCK_SECONDS", 60)

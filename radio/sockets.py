@@ -195,6 +195,18 @@ def rate_limit_writes(user_pk: int) -> None:
     )
 
 
+def rate_limit_titles(user_pk: int) -> None:
+    """Count a DJ's title change, from the console or an encoder; refuse
+    it over the limit."""
+    rate_limit(
+        "titles",
+        user_pk,
+        burst=settings.RADIO_NOW_PLAYING_BURST,
+        per_second=settings.RADIO_NOW_PLAYING_PER_SECOND,
+        refusal="The title changes too often; wait a moment.",
+    )
+
+
 async def auser_active(user: AbstractBaseUser) -> bool:
     """Whether ``user`` still exists and may sign in."""
     return await get_user_model().objects.filter(pk=user.pk, is_active=True).aexists()

@@ -22,6 +22,7 @@ from radio.sockets import (
     JsonSocket,
     auser_active,
     rate_limit,
+    rate_limit_titles,
     rate_limit_writes,
 )
 
@@ -257,13 +258,7 @@ class BroadcastConsumer(StationSocket):
         broadcast = self.live_broadcast()
         title = protocol.text_field(message, "title", max_chars=MAX_TITLE_CHARS)
         artist = protocol.text_field(message, "artist", max_chars=MAX_TITLE_CHARS)
-        rate_limit(
-            "titles",
-            self.scope["user"].pk,
-            burst=settings.RADIO_NOW_PLAYING_BURST,
-            per_second=settings.RADIO_NOW_PLAYING_PER_SECOND,
-            refusal="The title changes too often; wait a moment.",
-        )
+        rate_limit_titles(self.scope["user"].pk)
         await broadcast.set_now_playing(title=title, artist=artist)
 
     async def handle_stop(self, message: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -35,6 +36,15 @@ class Station(models.Model):
         blank=True,
         help_text=_("Users who may broadcast on this station."),
     )
+    source_password = models.CharField(
+        _("source password"),
+        max_length=128,
+        blank=True,
+        help_text=_(
+            'Hashed. Encoders (BUTT, Mixxx, ffmpeg) may send audio as user "source" '
+            "with it; blank: they may not."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -47,6 +57,14 @@ class Station(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("stations:listen", kwargs={"slug": self.slug})
+
+    def set_source_password(self, raw: str | None) -> None:
+        """Hash ``raw`` as the source password; None or empty removes it."""
+        self.source_password = make_password(raw) if raw else ""
+
+    def check_source_password(self, raw: str) -> bool:
+        """Whether ``raw`` is the source password; never, when there is none."""
+        return bool(self.source_password) and check_password(raw, self.source_password)
 
 
 class ChatMessage(models.Model):

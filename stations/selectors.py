@@ -26,6 +26,18 @@ async def astation_get(slug: str) -> Station | None:
     return await Station.objects.filter(slug=slug).afirst()
 
 
+async def astation_states(
+    bus: StationBus,
+) -> list[tuple[Station, dict[str, Any], int]]:
+    """Every station with its state and listener count on ``bus``."""
+    stations = [station async for station in Station.objects.all()]
+    states = await asyncio.gather(*(bus.state(station.pk) for station in stations))
+    counts = await asyncio.gather(
+        *(bus.listener_count(station.pk) for station in stations)
+    )
+    return list(zip(stations, states, counts, strict=True))
+
+
 async def astation_directory(bus: StationBus) -> list[dict[str, Any]]:
     """Every station with its state on ``bus``, as ``stations.json`` lists them.
 
@@ -33,11 +45,6 @@ async def astation_directory(bus: StationBus) -> list[dict[str, Any]]:
     Each entry has the fields of ``status.json`` plus ``description`` and
     ``url`` (the listener page).
     """
-    stations = [station async for station in Station.objects.all()]
-    states = await asyncio.gather(*(bus.state(station.pk) for station in stations))
-    counts = await asyncio.gather(
-        *(bus.listener_count(station.pk) for station in stations)
-    )
     entries = [
         {
             "slug": station.slug,
@@ -47,7 +54,7 @@ async def astation_directory(bus: StationBus) -> list[dict[str, Any]]:
             **state,
             "listeners": count,
         }
-        for station, state, count in zip(stations, states, counts, strict=True)
+        for station, state, count in await astation_states(bus)
     ]
     entries.sort(
         key=lambda entry: (
@@ -71,6 +78,13 @@ async def astation_has_dj(
     if not user.is_authenticated:
         return False
     return await station.djs.filter(pk=user.pk, is_active=True).aexists()
+
+
+def station_list_of_dj(user: AbstractBaseUser) -> list[Station]:
+    """The stations ``user`` may broadcast on, as ``station_has_dj`` says."""
+    if not user.is_active:
+        return []
+    return list(Station.objects.filter(djs=user))
 
 
 def station_format(station: Station) -> dict[str, Any]:

@@ -36,12 +36,18 @@ class ChatNotFound(LookupError):
 
 @transaction.atomic
 def station_create_or_update(
-    *, slug: str, name: str, dj_usernames: list[str], bitrate: int | None = None
+    *,
+    slug: str,
+    name: str,
+    dj_usernames: list[str],
+    bitrate: int | None = None,
+    source_password: str | None = None,
 ) -> tuple[Station, bool]:
     """Create the station ``slug``, or update it; True if it was created.
 
     Every DJ must be an existing user; the DJs given are added to the
-    station's DJs.
+    station's DJs. A ``source_password`` of None keeps the station's; an
+    empty one removes it.
     """
     users = list(get_user_model().objects.filter(username__in=dj_usernames))
     missing = sorted(set(dj_usernames) - {user.get_username() for user in users})
@@ -52,6 +58,8 @@ def station_create_or_update(
     if not created:
         for field, value in defaults.items():
             setattr(station, field, value)
+    if source_password is not None:
+        station.set_source_password(source_password)
     station.full_clean()
     station.save()
     station.djs.add(*users)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import urllib.parse
+import uuid
 
 import pytest
 
@@ -33,6 +34,18 @@ def _require(url: str, what: str) -> str:
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(settings):
+    """Each test counts sign-ins, sign-ups and failed source logins from
+    zero, in its own memory."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
+    }
 
 
 @pytest.fixture(scope="session")

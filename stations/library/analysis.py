@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from stations.streaming.audience import title_and_artist
 from stations.streaming.ffmpeg_whitelists import library_file_input
 
 logger = logging.getLogger(__name__)
@@ -140,10 +141,8 @@ def names_from_filename(name: str) -> tuple[str, str]:
     "My_Song-final.mp3" gives ("My Song-final", "").
     """
     words = " ".join(Path(name).stem.replace("_", " ").split())
-    artist, dash, title = words.partition(" - ")
-    if not (dash and artist and title):
-        title, artist = words or "Untitled", ""
-    return title[:TAG_MAX_CHARS], artist[:TAG_MAX_CHARS]
+    title, artist = title_and_artist(words)
+    return (title or "Untitled")[:TAG_MAX_CHARS], artist[:TAG_MAX_CHARS]
 
 
 # --- ffprobe -----------------------------------------------------------------

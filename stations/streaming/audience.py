@@ -172,3 +172,12 @@ def stream_title(now_playing: dict | None) -> str:
     title = now_playing.get("title") or ""
     artist = now_playing.get("artist") or ""
     return f"{artist} - {title}" if artist and title else title or artist
+
+
+def title_and_artist(song: str) -> tuple[str, str]:
+    """``Artist - Title`` read back into title and artist: the reverse of
+    :func:`stream_title`. Without both sides of " - " it is all title."""
+    artist, dash, title = song.partition(" - ")
+    if dash and artist and title:
+        return title, artist
+    return song, ""

@@ -6,8 +6,6 @@ names may not; bob and carol are plain listeners; dee is a DJ of Test FM.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from stations.models import Station
@@ -51,14 +49,3 @@ async def sockets():
     opened = InboxSockets()
     yield opened
     await opened.close_all()
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache(settings):
-    """Each test counts sign-ins and sign-ups from zero, in its own memory."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-{uuid.uuid4().hex}",
-        }
-    }

@@ -1,4 +1,5 @@
-"""The chat admin: staff remove messages the way a DJ does."""
+"""The admin: staff remove chat messages the way a DJ does, and set the
+station's source password without ever seeing it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from stations.admin import StationForm
 from stations.models import ChatMessage, Station
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,3 +31,58 @@ def test_admin_action_removes_messages_from_the_chat(client):
     fine.refresh_from_db()
     assert spam.deleted_at is not None
     assert fine.deleted_at is None
+
+
+# --- The source password ---------------------------------------------------------
+
+
+def station_form(station: Station, **changes) -> StationForm:
+    data = {
+        "slug": station.slug,
+        "name": station.name,
+        "description": station.description,
+        "bitrate": station.bitrate,
+        "djs": [],
+        **changes,
+    }
+    return StationForm(data=data, instance=station)
+
+
+def save(form: StationForm) -> Station:
+    assert form.is_valid(), form.errors
+    form.save()
+    return Station.objects.get(pk=form.instance.pk)
+
+
+def test_the_source_password_is_set_kept_and_cleared():
+    station = Station.objects.create(slug="test-fm", name="Test FM")
+    station = save(station_form(station, new_source_password="hackme"))
+    assert station.check_source_password("hackme")
+    station = save(station_form(station, name="Renamed"))
+    assert (station.name, station.check_source_password("hackme")) == (
+        "Renamed",
+        True,
+    )
+    station = save(station_form(station, clear_source_password="on"))
+    assert station.source_password == ""
+
+
+def test_setting_and_clearing_at_once_is_refused():
+    station = Station.objects.create(slug="test-fm", name="Test FM")
+    form = station_form(
+        station, new_source_password="hackme", clear_source_password="on"
+    )
+    assert not form.is_valid()
+
+
+def test_the_change_page_never_shows_the_hash(client):
+    staff = get_user_model().objects.create_superuser("boss", password="x")
+    station = Station.objects.create(slug="test-fm", name="Test FM")
+    station.set_source_password("hackme")
+    station.save()
+    client.force_login(staff)
+    page = client.get(reverse("admin:stations_station_change", args=[station.pk]))
+    assert page.status_code == 200
+    assert b'name="new_source_password"' in page.content
+    assert b'name="clear_source_password"' in page.content
+    assert station.source_password.encode() not in page.content

@@ -18,11 +18,21 @@ class Command(BaseCommand):
             help="A user who may broadcast; may be repeated.",
         )
         parser.add_argument("--bitrate", type=int, help="Output bitrate in kbit/s.")
+        parser.add_argument(
+            "--source-password",
+            metavar="PASSWORD",
+            help='Password of the user "source" for encoders (BUTT, Mixxx, '
+            "ffmpeg); an empty one removes it.",
+        )
 
-    def handle(self, *args, slug, name, dj, bitrate, **options):
+    def handle(self, *args, slug, name, dj, bitrate, source_password, **options):
         try:
             station, created = station_create_or_update(
-                slug=slug, name=name, dj_usernames=dj, bitrate=bitrate
+                slug=slug,
+                name=name,
+                dj_usernames=dj,
+                bitrate=bitrate,
+                source_password=source_password,
             )
         except (UnknownUsers, ValidationError) as problem:
             raise CommandError(problem) from None

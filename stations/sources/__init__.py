@@ -1,0 +1,1 @@
+"""Encoders (BUTT, Mixxx, ffmpeg, Liquidsoap, OBS) as Icecast and Shoutcast sources."""
