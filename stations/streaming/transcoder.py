@@ -21,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 # Normalised MIME type (see normalise_mime) -> ffmpeg demuxer.
 INPUT_FORMATS: dict[str, str] = {
+    # AAC in ADTS frames, as Icecast sources send it (aacp: HE-AAC).
+    "audio/aac": "aac",
+    "audio/aacp": "aac",
+    "audio/x-aac": "aac",
     "audio/webm;codecs=opus": "webm",
     "audio/webm": "webm",
     "audio/ogg;codecs=opus": "ogg",

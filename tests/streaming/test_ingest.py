@@ -126,6 +126,16 @@ async def test_webm_opus_is_transcoded(tone_webm):
     assert child_processes("ffmpeg") == []
 
 
+@pytest.mark.parametrize("mime", ["audio/aac", "audio/aacp", "audio/x-aac"])
+async def test_adts_aac_is_transcoded(tmp_path, mime):
+    """AAC in ADTS frames, as Icecast sources send it, becomes the station's MP3."""
+    aac = make_tone(tmp_path / "tone.aac", seconds=2, codec="aac").read_bytes()
+    emitted = await ingest_all(mime, aac)
+    assert_whole_frames_in_station_format(emitted)
+    assert emitted.duration_ms == pytest.approx(2000, abs=TRANSCODING_SLACK_MS)
+    assert child_processes("ffmpeg") == []
+
+
 @pytest.mark.parametrize(
     "mime", ["audio/webm; codecs=opus", "Audio/WebM;Codecs=Opus", "AUDIO/WEBM"]
 )

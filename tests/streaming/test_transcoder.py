@@ -93,6 +93,9 @@ def wav() -> bytes:
         ("audio/ogg ; codecs=opus", "ogg"),
         ("audio/mpeg", "mp3"),
         ("audio/wav", "wav"),
+        ("audio/aac", "aac"),
+        ("audio/aacp", "aac"),
+        ("Audio/X-AAC", "aac"),
     ],
 )
 def test_normalised_mime_types_map_to_demuxers(mime, demuxer):
