@@ -154,7 +154,8 @@ async def feed_live(case: Case, chunks: list[tuple[bytes, float]]) -> Run:
 
     padding = LAME_PADDING_MS if case.transcoded else 0.0
     delays, missed, previous_end = [], 0, 0.0
-    for arrival, (_, audio_end) in zip(arrivals, chunks, strict=True):
+    # The last chunk's audio comes out when the input ends, not live.
+    for arrival, (_, audio_end) in zip(arrivals[:-1], chunks[:-1], strict=True):
         if audio_end <= previous_end:
             continue  # only container bytes, or the rest of a page
         previous_end = audio_end
