@@ -52,6 +52,8 @@ RESULTS = PROJECT / "bench" / "results"
 STATION_KBPS = 128
 # libmp3lame's padding before the first input sample (576 + 529 samples).
 LAME_PADDING_MS = 1105 / OUTPUT_SAMPLE_RATE * 1000
+# ffprobe's times have six decimals; frames' durations are summed exactly.
+ROUNDING_MS = 0.01
 OPUS = ["-c:a", "libopus", "-b:a", "96k", "-ar", "48000"]
 # A live Ogg source flushes its pages often; ffmpeg's default is a page a second.
 OGG_PAGES = ["-f", "ogg", "-page_duration", "100000"]
@@ -159,7 +161,8 @@ async def feed_live(case: Case, chunks: list[tuple[bytes, float]]) -> Run:
         if audio_end <= previous_end:
             continue  # only container bytes, or the rest of a page
         previous_end = audio_end
-        out = next((when for when, ms in emitted if ms >= audio_end + padding), None)
+        covered = audio_end + padding - ROUNDING_MS
+        out = next((when for when, ms in emitted if ms >= covered), None)
         if out is None:
             missed += 1
         else:
