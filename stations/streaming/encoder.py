@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Awaitable, Callable
 
 from .mp3 import FrameSplitter, parse_header
@@ -13,9 +14,14 @@ from .transcoder import Transcoder, TranscoderError
 
 logger = logging.getLogger(__name__)
 
-# Encoded audio is emitted in packets of at least this much. ffmpeg writes
-# each 26 ms MP3 frame out as soon as it is encoded, and a packet per frame
-# would cost every listener four times the messages of a DJ's 100 ms chunks.
+# ffmpeg writes each 26 ms MP3 frame out as soon as it is encoded, all the
+# frames of one chunk of input in a burst; a packet per frame would cost
+# every listener four times the messages of a DJ's 100 ms chunks. So a
+# packet is a burst: what is pending goes out once the output pauses this
+# long (the frames of a burst come well under 1 ms apart)...
+OUTPUT_PAUSE_S = 0.005
+# ...and a long run of output (what ffmpeg read while probing, a stall's
+# backlog) goes out in packets of this much, as soon as twice that is there.
 PACKET_MS = 100
 # How long a closing encoder's last output may take to be emitted.
 READER_FINISH_TIMEOUT_S = 1.0
@@ -61,25 +67,32 @@ class Mp3Encoder:
 
     async def _read_output(self) -> None:
         try:
-            while chunk := await self._transcoder.read():
+            while chunk := await self._next_output():
                 batch = self._splitter.feed(chunk)
                 self._pending += batch.payload
                 self._pending_ms += batch.duration_ms
-                while self._pending_ms >= PACKET_MS:
-                    await self._emit_packet()
+                while self._pending_ms >= 2 * PACKET_MS:
+                    await self._emit_packet(PACKET_MS)
             await self._emit_packet()
         except TranscoderError as problem:
             # The DJ learns of it from their next write, which fails too.
             logger.warning("Encoding stopped: %s", problem)
 
-    async def _emit_packet(self) -> None:
-        """Emit the first PACKET_MS of the pending frames, or all of them.
+    async def _next_output(self) -> bytes:
+        """ffmpeg's next output, emitting what is pending if it pauses first."""
+        if self._pending:
+            # A read cut short by the timeout takes nothing from the pipe.
+            try:
+                async with asyncio.timeout(OUTPUT_PAUSE_S):
+                    return await self._transcoder.read()
+            except TimeoutError:
+                await self._emit_packet()
+        return await self._transcoder.read()
 
-        ffmpeg's reads can hold much more than that (what it read while
-        probing comes out at once); packets stay about PACKET_MS long.
-        """
+    async def _emit_packet(self, limit_ms: float = math.inf) -> None:
+        """Emit the pending frames, or the first ``limit_ms`` of them."""
         size, duration_ms = 0, 0.0
-        while size < len(self._pending) and duration_ms < PACKET_MS:
+        while size < len(self._pending) and duration_ms < limit_ms:
             header = parse_header(self._pending, size)
             size += header.length
             duration_ms += header.duration_ms
@@ -112,9 +125,13 @@ class Mp3Encoder:
 async def start_encoder(
     emit: Emit, demuxer: str, *, bitrate_kbps: int, ffmpeg: str
 ) -> Mp3Encoder:
-    """A started encoder of input that ffmpeg reads with ``demuxer``."""
+    """A started encoder of live input that ffmpeg reads with ``demuxer``."""
+    # A live source's listeners are waiting: no bit reservoir.
     transcoder = Transcoder(
-        input_format=demuxer, bitrate_kbps=bitrate_kbps, ffmpeg=ffmpeg
+        input_format=demuxer,
+        bitrate_kbps=bitrate_kbps,
+        reservoir=False,
+        ffmpeg=ffmpeg,
     )
     encoder = Mp3Encoder(emit, transcoder)
     await encoder.start()

@@ -2,7 +2,8 @@
 
 ``audio/mpeg`` in the station's format is only re-framed on frame
 boundaries. Anything else goes through the station's encoder
-(``encoder.Mp3Encoder``): one ffmpeg for the whole connection.
+(``encoder.Mp3Encoder``): one ffmpeg for the whole connection. A source
+whose declared type cannot be trusted is sniffed first (``sniff``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from typing import Protocol
 from .encoder import Emit, Mp3Encoder, start_encoder
 from .mp3 import FrameSplitter, parse_header
 from .packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE, now_ms
+from .sniff import MP3_MIME, sniff_mime
 from .transcoder import INPUT_FORMATS, normalise_mime
 
-MP3_MIME = "audio/mpeg"
 # MP3 input whose first frame has not shown up by then is handed to ffmpeg.
 MAX_UNDECIDED_BYTES = 1024 * 1024
+# A sniffed stream whose first bytes have not told its format by then is
+# taken to be what it was declared as.
+MAX_SNIFF_BYTES = 4096
 
 
 class UnsupportedFormat(ValueError):
@@ -25,6 +29,15 @@ class UnsupportedFormat(ValueError):
 
 def supported_formats() -> list[str]:
     return sorted({MP3_MIME, *INPUT_FORMATS})
+
+
+def is_supported(mime: str) -> bool:
+    """Whether a stream declared as ``mime`` can be taken."""
+    return normalise_mime(mime) in {MP3_MIME, *INPUT_FORMATS}
+
+
+def _choices() -> str:
+    return ", ".join(supported_formats())
 
 
 class Ingest(Protocol):
@@ -92,19 +105,84 @@ class Mp3Input:
             await self._encoder.aclose(flush=flush)
 
 
+class SniffingInput:
+    """A stream whose format its first bytes decide, not its declared type.
+
+    The bytes are held until they tell the format, or until
+    MAX_SNIFF_BYTES have come; then the declared type is used if it is
+    one the server takes. ffmpeg starts only then.
+    """
+
+    def __init__(
+        self, declared: str, emit: Emit, *, bitrate_kbps: int, ffmpeg: str
+    ) -> None:
+        self._declared = declared
+        self._emit = emit
+        self._bitrate_kbps = bitrate_kbps
+        self._ffmpeg = ffmpeg
+        self._head = bytearray()
+        self._ingest: Ingest | None = None
+
+    async def feed(self, data: bytes) -> None:
+        """Take the next bytes; raises UnsupportedFormat if none is found."""
+        if self._ingest is None:
+            self._head += data
+            mime = sniff_mime(self._head)
+            if mime is None and len(self._head) < MAX_SNIFF_BYTES:
+                return
+            data, self._head = bytes(self._head), bytearray()
+            if mime is None and not is_supported(self._declared):
+                raise UnsupportedFormat(
+                    f"The stream's first {len(data)} bytes are in no format the "
+                    f"server reads, and its declared type {self._declared!r} is "
+                    f"not one it takes either; send one of {_choices()}."
+                )
+            self._ingest = await _open_supported(
+                mime or self._declared,
+                bitrate_kbps=self._bitrate_kbps,
+                emit=self._emit,
+                ffmpeg=self._ffmpeg,
+            )
+        await self._ingest.feed(data)
+
+    async def aclose(self, *, flush: bool = True) -> None:
+        """Stop; bytes that never told their format are dropped."""
+        if self._ingest is not None:
+            await self._ingest.aclose(flush=flush)
+
+
 async def open_ingest(
-    mime: str, *, bitrate_kbps: int, emit: Emit, ffmpeg: str = "ffmpeg"
+    mime: str,
+    *,
+    bitrate_kbps: int,
+    emit: Emit,
+    ffmpeg: str = "ffmpeg",
+    sniff: bool = False,
 ) -> Ingest:
     """An ingest for ``mime``; raises :class:`UnsupportedFormat` if none.
 
-    Raises ``TranscoderError`` if ffmpeg cannot be started.
+    Raises ``TranscoderError`` if ffmpeg cannot be started. With ``sniff``,
+    ``mime`` is only the declared type: the stream's first bytes decide
+    (see :class:`SniffingInput`), so this neither raises nor starts ffmpeg,
+    and feed() raises UnsupportedFormat instead.
     """
+    if sniff:
+        return SniffingInput(mime, emit, bitrate_kbps=bitrate_kbps, ffmpeg=ffmpeg)
+    if not is_supported(mime):
+        raise UnsupportedFormat(
+            f"Unsupported format {normalise_mime(mime)!r}; send one of {_choices()}."
+        )
+    return await _open_supported(
+        mime, bitrate_kbps=bitrate_kbps, emit=emit, ffmpeg=ffmpeg
+    )
+
+
+async def _open_supported(
+    mime: str, *, bitrate_kbps: int, emit: Emit, ffmpeg: str
+) -> Ingest:
     mime = normalise_mime(mime)
     if mime == MP3_MIME:
         return Mp3Input(emit, bitrate_kbps=bitrate_kbps, ffmpeg=ffmpeg)
-    if mime not in INPUT_FORMATS:
-        choices = ", ".join(supported_formats())
-        raise UnsupportedFormat(f"Unsupported format {mime!r}; send one of {choices}.")
     return await start_encoder(
         emit, INPUT_FORMATS[mime], bitrate_kbps=bitrate_kbps, ffmpeg=ffmpeg
     )

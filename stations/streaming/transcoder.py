@@ -21,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 # Normalised MIME type (see normalise_mime) -> ffmpeg demuxer.
 INPUT_FORMATS: dict[str, str] = {
+    # AAC in ADTS frames, as Icecast sources send it (aacp: HE-AAC).
+    "audio/aac": "aac",
+    "audio/aacp": "aac",
+    "audio/x-aac": "aac",
     "audio/webm;codecs=opus": "webm",
     "audio/webm": "webm",
     "audio/ogg;codecs=opus": "ogg",
@@ -34,6 +38,9 @@ READ_CHUNK_BYTES = 16 * 1024  # most bytes one read() returns
 STDERR_TAIL_LINES = 20  # ffmpeg stderr lines kept for error messages
 CLOSE_TIMEOUT_SECS = 5.0  # time ffmpeg gets to flush and exit on aclose()
 STDERR_GRACE_SECS = 1.0  # time a dead ffmpeg gets to finish its last words
+# How much input ffmpeg analyses before decoding, in microseconds (0 would
+# mean its default, 5 s): the least it takes.
+ANALYZE_US = 1
 
 
 def normalise_mime(mime: str) -> str:
@@ -213,7 +220,9 @@ class Transcoder(FfmpegProcess):
 
     ``input_format`` is an ffmpeg demuxer, None to let ffmpeg guess among
     audio demuxers, or :data:`PCM_FORMAT` for raw samples at
-    ``sample_rate`` and ``channels``.
+    ``sample_rate`` and ``channels``. Without the bit ``reservoir`` each
+    MP3 frame leaves the encoder as soon as it is encoded, about 50 ms
+    sooner, at some cost in quality.
     """
 
     def __init__(
@@ -223,20 +232,25 @@ class Transcoder(FfmpegProcess):
         bitrate_kbps: int,
         sample_rate: int = OUTPUT_SAMPLE_RATE,
         channels: int = OUTPUT_CHANNELS,
+        reservoir: bool = True,
         ffmpeg: str = "ffmpeg",
     ) -> None:
-        # A small probe makes the first MP3 bytes come out as soon as ffmpeg
-        # has decoded the first input packets. (Not -fflags +nobuffer: it
-        # drops what was read while probing, up to 1.3 s of MP3.)
+        # ffmpeg decodes nothing until it has analysed the input, by default
+        # for 5 s of it (which -analyzeduration 0 also means) or until it
+        # has read -probesize: 0.8 s of 320 kbit/s MP3. The demuxer already
+        # knows the format, so the analysis stops at the first packet, and
+        # the packets read for it are decoded afterwards. (Not -fflags
+        # +nobuffer: it drops them.)
         args = [ffmpeg, "-hide_banner", "-loglevel", "warning"]
-        args += ["-probesize", "32k", "-analyzeduration", "0"]
+        args += ["-probesize", "32k", "-analyzeduration", str(ANALYZE_US)]
         raw_layout = ["-ar", str(sample_rate), "-ac", str(channels)]
         args += pipe_input(
             input_format, *(raw_layout if input_format == PCM_FORMAT else [])
         )
         args += ["-vn", "-ac", str(channels)]
         args += ["-ar", str(sample_rate), "-c:a", "libmp3lame"]
-        args += ["-b:a", f"{bitrate_kbps}k", "-f", "mp3"]
+        args += ["-b:a", f"{bitrate_kbps}k", "-reservoir", str(int(reservoir))]
+        args += ["-f", "mp3"]
         args += ["-id3v2_version", "0", "-write_xing", "0"]
         args += ["-flush_packets", "1", *pipe_output()]
         super().__init__(args)

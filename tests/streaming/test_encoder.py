@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from stations.streaming.encoder import PACKET_MS, start_encoder
 from stations.streaming.mp3 import FrameSplitter
+from stations.streaming.transcoder import PCM_FORMAT
 from tests.support.audio import make_tone
 
 SECONDS = 2
+CHUNK_BYTES = 44100 * 4 // 10  # 100 ms of 16-bit stereo
+# Far longer than a chunk takes to encode; only a stuck encoder needs it.
+CHUNK_TIMEOUT_S = 2
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +48,34 @@ async def test_input_comes_out_as_packets_of_whole_frames(wav):
         assert batch.duration_ms == pytest.approx(duration)
     stamps = [ingest_ms for _, _, ingest_ms in emitted]
     assert stamps == sorted(stamps)
+
+
+async def test_each_chunk_comes_out_without_waiting_for_the_next(tmp_path):
+    """Fed 100 ms at a time, the encoder emits a packet for each chunk before
+    the next one comes: nothing waits for a full PACKET_MS to be pending."""
+    path = make_tone(
+        tmp_path / "tone.pcm", seconds=SECONDS, codec="pcm_s16le", container=PCM_FORMAT
+    )
+    pcm = path.read_bytes()
+    packets: asyncio.Queue[float] = asyncio.Queue()
+
+    async def emit(frames: bytes, duration_ms: float, ingest_ms: int) -> None:
+        packets.put_nowait(duration_ms)
+
+    encoder = await start_encoder(emit, PCM_FORMAT, bitrate_kbps=128, ffmpeg="ffmpeg")
+    chunks = [pcm[at : at + CHUNK_BYTES] for at in range(0, len(pcm), CHUNK_BYTES)]
+    try:
+        # The encoder looks ahead of the audio it encodes: the first chunk
+        # cannot come out alone.
+        await encoder.feed(chunks[0])
+        for chunk in chunks[1:]:
+            await encoder.feed(chunk)
+            async with asyncio.timeout(CHUNK_TIMEOUT_S):
+                await packets.get()
+            while not packets.empty():
+                packets.get_nowait()
+    finally:
+        await encoder.aclose(flush=False)
 
 
 async def test_nothing_of_the_input_is_lost(wav):

@@ -14,6 +14,7 @@ from stations.streaming.ffmpeg_whitelists import (
     pipe_input,
     pipe_output,
 )
+from stations.streaming.transcoder import INPUT_FORMATS
 
 # Demuxers that open the files or URLs a file lists.
 OPENING_DEMUXERS = {"hls", "applehttp", "dash", "concat", "image2", "ffconcat"}
@@ -74,15 +75,28 @@ def test_the_output_is_our_pipe_only():
     assert PIPE_PROTOCOLS == "pipe"
 
 
-def test_every_allowed_demuxer_is_one_ffmpeg_knows():
-    """A misspelt name would quietly allow nothing: each is in ffmpeg -demuxers."""
+def ffmpeg_demuxers() -> list[set[str]]:
+    """Each demuxer ffmpeg knows, as the set of its names."""
     listing = subprocess.run(
         ["ffmpeg", "-hide_banner", "-demuxers"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    known = set()
+    demuxers = []
     for line in listing.splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[0] in {"D", "DE"}:
-            known.update(parts[1].split(","))
+            demuxers.append(set(parts[1].split(",")))
+    return demuxers
+
+
+def test_every_allowed_demuxer_is_one_ffmpeg_knows():
+    """A misspelt name would quietly allow nothing: each is in ffmpeg -demuxers."""
+    known = set().union(*ffmpeg_demuxers())
     assert set(AUDIO_DEMUXERS) <= known
+
+
+@pytest.mark.parametrize("demuxer", sorted(set(INPUT_FORMATS.values())))
+def test_live_input_is_read_by_an_allowed_audio_demuxer(demuxer):
+    """Each demuxer a live format names is on the audio whitelist, by some name."""
+    names = next(names for names in ffmpeg_demuxers() if demuxer in names)
+    assert names & set(AUDIO_DEMUXERS)

@@ -6,10 +6,13 @@ class does the work behind them is the module's business.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from stations.streaming.encoder import PACKET_MS
 from stations.streaming.ingest import (
+    MAX_SNIFF_BYTES,
     MP3_MIME,
     UnsupportedFormat,
     open_ingest,
@@ -17,6 +20,7 @@ from stations.streaming.ingest import (
 )
 from stations.streaming.mp3 import parse_header
 from stations.streaming.packets import now_ms
+from stations.streaming.transcoder import TranscoderError
 from tests.support.audio import frames_duration_ms, make_tone
 from tests.support.processes import child_processes
 
@@ -45,10 +49,12 @@ class Emitted:
         return sum(duration for _, duration, _ in self.calls)
 
 
-async def ingest_all(mime: str, data: bytes) -> Emitted:
+async def ingest_all(mime: str, data: bytes, *, sniff: bool = False) -> Emitted:
     """Feed ``data`` in chunks as a DJ's browser would, then close."""
     emitted = Emitted()
-    ingest = await open_ingest(mime, bitrate_kbps=STATION_KBPS, emit=emitted)
+    ingest = await open_ingest(
+        mime, bitrate_kbps=STATION_KBPS, emit=emitted, sniff=sniff
+    )
     try:
         for start in range(0, len(data), CHUNK_BYTES):
             await ingest.feed(data[start : start + CHUNK_BYTES])
@@ -126,6 +132,16 @@ async def test_webm_opus_is_transcoded(tone_webm):
     assert child_processes("ffmpeg") == []
 
 
+@pytest.mark.parametrize("mime", ["audio/aac", "audio/aacp", "audio/x-aac"])
+async def test_adts_aac_is_transcoded(tmp_path, mime):
+    """AAC in ADTS frames, as Icecast sources send it, becomes the station's MP3."""
+    aac = make_tone(tmp_path / "tone.aac", seconds=2, codec="aac").read_bytes()
+    emitted = await ingest_all(mime, aac)
+    assert_whole_frames_in_station_format(emitted)
+    assert emitted.duration_ms == pytest.approx(2000, abs=TRANSCODING_SLACK_MS)
+    assert child_processes("ffmpeg") == []
+
+
 @pytest.mark.parametrize(
     "mime", ["audio/webm; codecs=opus", "Audio/WebM;Codecs=Opus", "AUDIO/WEBM"]
 )
@@ -163,3 +179,90 @@ async def test_closing_without_flush_stops_ffmpeg_and_emits_no_more(tone_webm):
     assert child_processes("ffmpeg") == []
     assert emitted.duration_ms < 6000
     assert len(emitted.calls) == emitted_at_close
+
+
+OPUS = {"codec": "libopus", "bitrate": "96k", "sample_rate": 48000}
+# A second of each format, as ffmpeg writes it, and a wrong declared type.
+MISLABELLED = {
+    "tone.aac": ({"codec": "aac"}, "audio/mpeg"),
+    "tone.ogg": ({"codec": "libvorbis"}, "audio/mpeg"),
+    "tone.opus": ({**OPUS, "container": "ogg"}, ""),
+    "tone.webm": ({**OPUS, "container": "webm"}, "application/octet-stream"),
+    "tone.wav": ({"codec": "pcm_s16le"}, "audio/webm"),
+    "tone-64k.mp3": ({"bitrate": "64k"}, "audio/aac"),
+}
+
+
+@pytest.mark.parametrize("name", MISLABELLED)
+async def test_a_sniffed_stream_is_read_as_its_bytes_say(tmp_path, name):
+    """Whatever the declared type, the bytes decide: each format comes out
+    as the station's MP3, all of it, and no ffmpeg is left."""
+    options, declared = MISLABELLED[name]
+    audio = make_tone(tmp_path / name, seconds=2, **options).read_bytes()
+    emitted = await ingest_all(declared, audio, sniff=True)
+    assert_whole_frames_in_station_format(emitted)
+    assert emitted.duration_ms == pytest.approx(2000, abs=TRANSCODING_SLACK_MS)
+    assert child_processes("ffmpeg") == []
+
+
+async def test_sniffed_mp3_in_the_station_format_is_passed_through(tone_mp3):
+    """MP3 declared as octet-stream is still only re-framed, with no ffmpeg."""
+    emitted = Emitted()
+    ingest = await open_ingest(
+        "application/octet-stream", bitrate_kbps=STATION_KBPS, emit=emitted, sniff=True
+    )
+    for start in range(0, len(tone_mp3), CHUNK_BYTES):
+        await ingest.feed(tone_mp3[start : start + CHUNK_BYTES])
+        assert child_processes("ffmpeg") == []
+    await ingest.aclose()
+    assert tone_mp3.endswith(emitted.frames)
+
+
+@pytest.mark.parametrize("declared", ["", "video/mp4", "audio/ogg"])
+async def test_a_sniffing_ingest_starts_nothing_until_bytes_come(declared):
+    """open_ingest(sniff=True) neither refuses nor starts ffmpeg; closed
+    before any byte, it leaves nothing behind and emits nothing."""
+    emitted = Emitted()
+    ingest = await open_ingest(
+        declared, bitrate_kbps=STATION_KBPS, emit=emitted, sniff=True
+    )
+    assert child_processes("ffmpeg") == []
+    await ingest.aclose()
+    assert child_processes("ffmpeg") == []
+    assert emitted.calls == []
+
+
+def noise() -> bytes:
+    """Bytes in no audio format, not even by chance."""
+    return random.Random(5).randbytes(MAX_SNIFF_BYTES).replace(b"\xff", b"\x00")
+
+
+@pytest.mark.parametrize("declared", ["", "application/octet-stream", "video/mp4"])
+async def test_noise_of_no_supported_declared_type_is_refused(declared):
+    """Bytes that tell nothing, declared as nothing taken: feed() raises
+    UnsupportedFormat naming the choices, and no ffmpeg was started."""
+    ingest = await open_ingest(
+        declared, bitrate_kbps=STATION_KBPS, emit=Emitted(), sniff=True
+    )
+    data = noise()
+    await ingest.feed(data[: MAX_SNIFF_BYTES // 2])
+    with pytest.raises(UnsupportedFormat) as refused:
+        await ingest.feed(data[MAX_SNIFF_BYTES // 2 :])
+    assert f"first {MAX_SNIFF_BYTES} bytes" in str(refused.value)
+    for choice in supported_formats():
+        assert choice in str(refused.value)
+    assert child_processes("ffmpeg") == []
+    await ingest.aclose()
+
+
+async def test_noise_falls_back_to_a_supported_declared_type():
+    """Bytes that tell nothing are read as the declared type; when ffmpeg
+    fails on them, the error surfaces and closing leaves no process."""
+    ingest = await open_ingest(
+        "audio/ogg", bitrate_kbps=STATION_KBPS, emit=Emitted(), sniff=True
+    )
+    with pytest.raises(TranscoderError):
+        for _ in range(100):
+            await ingest.feed(noise())
+    await ingest.aclose()
+    assert child_processes("ffmpeg") == []

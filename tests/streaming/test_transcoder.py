@@ -93,6 +93,9 @@ def wav() -> bytes:
         ("audio/ogg ; codecs=opus", "ogg"),
         ("audio/mpeg", "mp3"),
         ("audio/wav", "wav"),
+        ("audio/aac", "aac"),
+        ("audio/aacp", "aac"),
+        ("Audio/X-AAC", "aac"),
     ],
 )
 def test_normalised_mime_types_map_to_demuxers(mime, demuxer):
@@ -140,6 +143,34 @@ async def test_first_mp3_bytes_come_before_the_input_ends(webm):
             await transcoder.write(rest)
             reader = asyncio.create_task(read_all(transcoder))
         await reader
+
+
+@pytest.mark.parametrize(
+    ("demuxer", "encoding"),
+    [
+        ("mp3", ["-c:a", "libmp3lame", "-b:a", "320k", "-f", "mp3"]),
+        ("aac", ["-c:a", "aac", "-b:a", "256k", "-f", "adts"]),
+    ],
+)
+async def test_first_mp3_bytes_come_before_ffmpeg_has_probed_32_kib(demuxer, encoding):
+    """A third of a second of input (well under -probesize) is enough for
+    ffmpeg to start writing MP3: it does not wait to analyse more."""
+    source = ffmpeg_output(
+        "-f", "lavfi", "-i", f"sine=frequency=440:duration={INPUT_SECONDS}",
+        *encoding,
+    )  # fmt: skip
+    head = source[: len(source) // INPUT_SECONDS // 3]
+    assert len(head) < 16 * 1024
+    async with asyncio.timeout(TEST_TIMEOUT_SECS):
+        transcoder = Transcoder(input_format=demuxer, bitrate_kbps=128)
+        await transcoder.start()
+        try:
+            await transcoder.write(head)
+            async with asyncio.timeout(2):
+                first = await transcoder.read()
+            assert parse_header(first) is not None
+        finally:
+            await transcoder.kill()
 
 
 async def test_aclose_reaps_ffmpeg():
