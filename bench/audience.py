@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -554,6 +555,50 @@ def machine() -> dict:
     }
 
 
+# --- the DJ as a desktop encoder ----------------------------------------------
+
+
+class IcecastSource:
+    """A DJ on the Icecast source port: one PUT, then the MP3 bytes as they
+    play, as BUTT or ffmpeg send them. Speaks as much of the WebSocket DJ's
+    interface as the benchmark uses."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    @classmethod
+    async def connect(cls, port: int, user: tuple[str, str]) -> IcecastSource:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        token = base64.b64encode(f"{user[0]}:{user[1]}".encode()).decode()
+        writer.write(
+            f"PUT /{STATION} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Basic {token}\r\nContent-Type: audio/mpeg\r\n"
+            "ice-name: Bench\r\nExpect: 100-continue\r\n\r\n".encode()
+        )
+        answer = await reader.readuntil(b"\r\n\r\n")
+        if answer.startswith(b"HTTP/1.1 100"):
+            answer = await reader.readuntil(b"\r\n\r\n")
+        if not answer.startswith(b"HTTP/1.0 200"):
+            raise RuntimeError(f"the source could not go live: {answer!r}")
+        writer.get_extra_info("socket").setsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+        )
+        return cls(writer)
+
+    async def send(self, data: bytes) -> None:
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def close(self) -> None:
+        self._writer.close()
+
+    def __aiter__(self) -> IcecastSource:
+        return self
+
+    async def __anext__(self) -> None:
+        raise StopAsyncIteration
+
+
 # --- the benchmark ------------------------------------------------------------
 
 
@@ -652,24 +697,31 @@ class Bench:
     # the DJ
 
     async def start_dj(self) -> None:
+        if self.args.source == "icecast":
+            self.dj = await IcecastSource.connect(self.args.source_port, DJ)
+        else:
+            self.dj = await self._websocket_dj()
+        loop = asyncio.get_running_loop()
+        self.dj_sender = loop.create_task(self._dj_send())
+        self.dj_reader = loop.create_task(self._dj_read())
+
+    async def _websocket_dj(self):
         http_url = f"http://127.0.0.1:{self.port}"
         cookie = await asyncio.to_thread(sign_in, http_url, *DJ)
-        self.dj = await ws_connect(
+        dj = await ws_connect(
             f"ws://127.0.0.1:{self.port}/ws/stations/{STATION}/broadcast/",
             cookie=cookie,
         )
-        await self.dj.send(json.dumps({"type": "start", "format": "audio/mpeg"}))
-        while (reply := json.loads(await self.dj.recv()))["type"] != "live":
+        await dj.send(json.dumps({"type": "start", "format": "audio/mpeg"}))
+        while (reply := json.loads(await dj.recv()))["type"] != "live":
             if reply["type"] == "error":
                 raise RuntimeError(f"the DJ could not go live: {reply}")
-        await self.dj.send(
+        await dj.send(
             json.dumps(
                 {"type": "now_playing", "title": "Bench tone", "artist": "bench"}
             )
         )
-        loop = asyncio.get_running_loop()
-        self.dj_sender = loop.create_task(self._dj_send())
-        self.dj_reader = loop.create_task(self._dj_read())
+        return dj
 
     async def _dj_send(self) -> None:
         """The MP3 at real-time pace in 100 ms chunks, looped."""
@@ -702,7 +754,8 @@ class Bench:
         with contextlib.suppress(BaseException):
             await self.dj_sender
         with contextlib.suppress(Exception):
-            await self.dj.send(json.dumps({"type": "stop"}))
+            if self.args.source != "icecast":
+                await self.dj.send(json.dumps({"type": "stop"}))
             await asyncio.wait_for(self.dj.close(), 3)
         self.dj_reader.cancel()
 
@@ -1232,6 +1285,12 @@ def main() -> int:
     parser.add_argument("--bitrate", type=int, default=128, help="kbit/s of the MP3")
     parser.add_argument("--chunk-ms", type=int, default=100)
     parser.add_argument(
+        "--source",
+        choices=("websocket", "icecast"),
+        default="websocket",
+        help="how the DJ sends: the broadcast WebSocket or the Icecast source port",
+    )
+    parser.add_argument(
         "--stalled",
         type=int,
         default=0,
@@ -1332,6 +1391,7 @@ def main() -> int:
             f"(nofile {nofile}, {'uvloop' if uvloop else 'asyncio'})"
         )
         args.output_path = output
+        args.source_port = worker.source_port
         holder: dict = {}
         coro = run(args, worker.port, worker.process.pid, mp3, holder)
         result = uvloop.run(coro) if uvloop is not None else asyncio.run(coro)

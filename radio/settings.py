@@ -222,6 +222,22 @@ RADIO_MAX_TRACK_SECONDS = env_int("RADIO_MAX_TRACK_SECONDS", 3 * 60 * 60)
 # Largest audio file the library takes, in megabytes (MiB).
 RADIO_MAX_UPLOAD_MB = env_int("RADIO_MAX_UPLOAD_MB", 300)
 
+# --- Source ports ------------------------------------------------------------
+# Desktop encoders (BUTT, Mixxx, OBS, ffmpeg, Liquidsoap) go live here:
+# Icecast's source protocol on RADIO_SOURCE_PORT, Shoutcast v1 on the port
+# after it. Every worker opens both (SO_REUSEPORT); 0 turns them off.
+RADIO_SOURCE_HOST = env_str("RADIO_SOURCE_HOST", "127.0.0.1")
+RADIO_SOURCE_PORT = env_int("RADIO_SOURCE_PORT", 8001)
+# A source must have sent its request's headers within this time.
+RADIO_SOURCE_HEADER_TIMEOUT_SECONDS = env_float(
+    "RADIO_SOURCE_HEADER_TIMEOUT_SECONDS", 15.0
+)
+# 1: the source ports are behind a proxy that sends the PROXY protocol (v1)
+# line with the client's address (nginx's stream proxy_protocol on).
+RADIO_SOURCE_PROXY_PROTOCOL = env_bool("RADIO_SOURCE_PROXY_PROTOCOL", False)
+# Source sockets not logged in yet that one worker holds at most.
+RADIO_MAX_PENDING_SOURCES = env_int("RADIO_MAX_PENDING_SOURCES", 64)
+
 # --- Chat ------------------------------------------------------------------
 # Chat messages a user may send at once (a token bucket's size) ...
 RADIO_CHAT_BURST_MESSAGES = env_int("RADIO_CHAT_BURST_MESSAGES", 5)

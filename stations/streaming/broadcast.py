@@ -89,13 +89,16 @@ class Broadcast:
     def station_id(self) -> int:
         return self._producer.station_id
 
-    async def start(self, mime: str) -> Claim:
+    async def start(self, mime: str, *, sniff: bool = False) -> Claim:
         """Go on air with audio in ``mime``; REFUSED if another DJ is live.
 
-        Raises ``UnsupportedFormat`` before claiming anything.
+        With ``sniff``, ``mime`` is only what the DJ's encoder declared and
+        the audio's first bytes decide (``ingest.open_ingest``). Raises
+        ``UnsupportedFormat`` before claiming anything.
         """
         ingest = await open_ingest(
             mime,
+            sniff=sniff,
             bitrate_kbps=self._settings.bitrate_kbps,
             emit=self._publish_audio,
             ffmpeg=self._settings.ffmpeg,
@@ -168,15 +171,18 @@ class Broadcast:
         await self._stop_keeper()
         await self._end_on_air()
 
-    async def suspend(self) -> None:
+    async def suspend(self, *, flush: bool = False) -> None:
         """The DJ's connection dropped: end it only if they do not return.
 
-        Audio still in the ingest is dropped: if the DJ resumes, the new
-        connection's audio follows on at once.
+        Audio still in the ingest is dropped, unless ``flush`` (the input
+        ended cleanly): if the DJ resumes, the new connection's audio
+        follows on at once.
         """
         await self._stop_keeper()
         if not self.live:
             return
+        if flush:
+            await self._close_ingest()
         await self._producer.suspend(grace_s=self._settings.reconnect_grace_s)
         await self._close_ingest(flush=False)
         await asyncio.sleep(self._settings.reconnect_grace_s * 0.9)

@@ -34,12 +34,18 @@ def populate(deployment: Deployment) -> None:
     )
 
 
+def sqlite_installation(tmp_path_factory, **settings: str) -> Deployment:
+    """One worker's installation, populated: SQLite and the in-memory channel
+    layer, with ``settings`` in the environment."""
+    database = tmp_path_factory.mktemp("db") / "radio.sqlite3"
+    deployment = Deployment.create(database_url=f"sqlite:///{database}", **settings)
+    populate(deployment)
+    return deployment
+
+
 @pytest.fixture(scope="module")
 def sqlite_deployment(tmp_path_factory):
-    """One worker's installation: SQLite and the in-memory channel layer."""
-    database = tmp_path_factory.mktemp("db") / "radio.sqlite3"
-    deployment = Deployment.create(database_url=f"sqlite:///{database}")
-    populate(deployment)
+    deployment = sqlite_installation(tmp_path_factory)
     yield deployment
     deployment.stop()
 

@@ -28,6 +28,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_port_pair() -> int:
+    """A free port whose next port is free too (Icecast and Shoutcast sources)."""
+    while True:
+        port = free_port()
+        with socket.socket() as sock, contextlib.suppress(OSError):
+            sock.bind(("127.0.0.1", port + 1))
+            return port
+
+
 @dataclass
 class Deployment:
     """The settings every process of one test installation shares."""
@@ -44,6 +53,8 @@ class Deployment:
             "SECRET_KEY": "test-secret-key-not-for-production",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "WARNING",
+            # Every worker of the deployment shares these, as on one machine.
+            "RADIO_SOURCE_PORT": str(free_port_pair()),
             **extra,
         }
         env.pop("REDIS_URL", None)
@@ -125,18 +136,26 @@ class Worker:
         self.process = started.process
 
     def _wait_until_listening(self) -> None:
+        """Wait for the HTTP port, then the source ports (opened just after)."""
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        ports = [self.port]
+        if int(self.env.get("RADIO_SOURCE_PORT", "0")):
+            ports += [self.source_port, self.source_port + 1]
+        for port in ports:
+            self._wait_for_port(port, deadline)
+
+    def _wait_for_port(self, port: int, deadline: float) -> None:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"daphne exited with {self.process.returncode}")
             with (
                 contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
+                socket.create_connection(("127.0.0.1", port), timeout=0.2),
             ):
                 return
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"daphne did not listen on {self.port} in time")
+        raise RuntimeError(f"daphne did not listen on {port} in time")
 
     @property
     def http_url(self) -> str:
@@ -145,6 +164,11 @@ class Worker:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def source_port(self) -> int:
+        """The Icecast source port; Shoutcast's is the next one."""
+        return int(self.env["RADIO_SOURCE_PORT"])
 
     def rss_bytes(self) -> int:
         """The worker's resident memory."""

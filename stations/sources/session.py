@@ -1,0 +1,107 @@
+"""A source client on air: its broadcast, fed from its socket until it ends.
+
+Icecast and Shoutcast sources go on the same broadcast path as the web
+console's DJ (``streaming.broadcast``): one producer per station, the idle
+timeout, and the reconnect grace. An encoder cannot say "I stopped" apart
+from "my network dropped" (both end the socket), so every end of the socket
+suspends the broadcast: the AutoDJ fills in at once, and the encoder that
+reconnects within the grace carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+
+from radio.protocol import MAX_TITLE_CHARS
+from stations.runtime import broadcast_settings, get_bus, run_in_background
+from stations.streaming.broadcast import Broadcast, BroadcastTooFast, OnAir
+from stations.streaming.bus import Claim
+from stations.streaming.ingest import UnsupportedFormat
+from stations.streaming.transcoder import TranscoderError
+
+from .auth import SourceAccount
+from .head import BadHead
+
+logger = logging.getLogger(__name__)
+
+# What a source's headers may say about its stream: OnAir field -> headers,
+# Icecast's name first, then the Shoutcast one.
+STREAM_HEADERS = {
+    "name": ("ice-name", "icy-name"),
+    "description": ("ice-description", "icy-description"),
+    "genre": ("ice-genre", "icy-genre"),
+    "url": ("ice-url", "icy-url"),
+}
+
+
+def on_air_from_headers(account: SourceAccount, headers: Mapping[str, str]) -> OnAir:
+    """Who is on air, and the stream as the encoder's headers describe it."""
+    described = {
+        field: _printable(next((headers[n] for n in names if n in headers), ""))
+        for field, names in STREAM_HEADERS.items()
+    }
+    return OnAir(dj=account.username, **described)
+
+
+def _printable(text: str) -> str:
+    return "".join(c for c in text if c.isprintable())[:MAX_TITLE_CHARS].strip()
+
+
+async def go_live(
+    account: SourceAccount,
+    *,
+    declared_mime: str,
+    on_air: OnAir,
+    on_lost: Callable[[str], None],
+) -> Broadcast | None:
+    """The account's broadcast, on air; None if another DJ is live.
+
+    The audio's first bytes decide its format (``declared_mime`` is what
+    the encoder said, often wrongly). Raises TranscoderError if the server
+    cannot take audio now.
+    """
+    broadcast = Broadcast(
+        bus=get_bus(),
+        station_id=account.station.pk,
+        user_id=account.lease_user_id,
+        on_air=on_air,
+        settings=broadcast_settings(account.station),
+        on_lost=on_lost,
+    )
+    if await broadcast.start(declared_mime, sniff=True) is Claim.REFUSED:
+        return None
+    return broadcast
+
+
+async def carry(
+    broadcast: Broadcast, audio: AsyncIterator[bytes], *, mount: str
+) -> None:
+    """Feed ``audio`` to the broadcast until the source ends or fails.
+
+    A source whose audio cannot be used (too fast, undecodable) ends the
+    broadcast at once; one that goes away leaves it suspended, after what
+    it sent has gone out if its audio ended cleanly.
+    """
+    ended_cleanly = False
+    try:
+        async for chunk in audio:
+            if not broadcast.live:
+                return
+            await broadcast.feed(chunk)
+        ended_cleanly = True
+    except BroadcastTooFast:
+        logger.warning("Source on %s sent audio faster than it plays; ended", mount)
+        await broadcast.stop()
+    except (UnsupportedFormat, TranscoderError) as problem:
+        logger.warning(
+            "Source on %s sent audio that cannot be used: %s", mount, problem
+        )
+        await broadcast.stop()
+    except (ConnectionError, asyncio.IncompleteReadError, BadHead):
+        pass
+    finally:
+        if broadcast.live:
+            logger.info("Source on %s went away; waiting for it to come back", mount)
+            run_in_background(broadcast.suspend(flush=ended_cleanly))

@@ -1,0 +1,96 @@
+"""Shoutcast v1 (ICY) sources, on the port after the Icecast one.
+
+The client sends its password line (``password``, ``user:password`` or
+``user:password:#slug``), waits for ``OK2``, then sends ``icy-*`` headers
+and its audio on the same socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from django.conf import settings
+
+from stations.streaming.transcoder import TranscoderError
+
+from .auth import SourceRefused, aauthorize_source, parse_shoutcast_login
+from .connection import Connection
+from .head import (
+    ALLOW,
+    MAX_HEAD_BYTES,
+    BadHead,
+    error_response,
+    parse_headers,
+    read_body,
+    read_lines,
+)
+from .session import carry, go_live, on_air_from_headers
+
+logger = logging.getLogger(__name__)
+
+WELCOME = b"OK2\r\nicy-caps:11\r\n\r\n"
+REFUSED = b"invalid password\r\n"
+BUSY = b"Mountpoint in use\r\n"
+READ_CHUNK_BYTES = 16 * 1024
+# Requests some clients send to learn what kind of server this is.
+PROBES = (b"GET ", b"HEAD ", b"OPTIONS ")
+
+
+async def serve_shoutcast(connection: Connection) -> None:
+    timeout_s = settings.RADIO_SOURCE_HEADER_TIMEOUT_SECONDS
+    try:
+        async with asyncio.timeout(timeout_s):
+            login = await connection.reader.readuntil(b"\n")
+    except (TimeoutError, asyncio.LimitOverrunError, asyncio.IncompleteReadError):
+        return
+    if login.startswith(PROBES):
+        await connection.send(
+            error_response(
+                405, "This port takes Shoutcast sources.", headers=(("Allow", ALLOW),)
+            )
+        )
+        return
+    if len(login) > MAX_HEAD_BYTES:
+        await connection.send(REFUSED)
+        return
+    username, password, slug = parse_shoutcast_login(login)
+    try:
+        account = await aauthorize_source(
+            slug=slug, credentials=(username, password), address=connection.address
+        )
+    except SourceRefused as refused:
+        logger.info(
+            "Shoutcast source from %s refused: %s", connection.address, refused.reason
+        )
+        await connection.send(REFUSED)
+        return
+    connection.authenticated()
+    await connection.send(WELCOME)
+    try:
+        async with asyncio.timeout(timeout_s):
+            headers = parse_headers(await read_lines(connection.reader))
+    except (TimeoutError, BadHead):
+        return
+    mount = f"/{account.station.slug}"
+    try:
+        broadcast = await go_live(
+            account,
+            declared_mime=headers.get("content-type", ""),
+            on_air=on_air_from_headers(account, headers),
+            on_lost=lambda reason: connection.close(),
+        )
+    except TranscoderError as problem:
+        logger.error("Could not take a Shoutcast source on %s: %s", mount, problem)
+        return
+    if broadcast is None:
+        await connection.send(BUSY)
+        return
+    logger.info(
+        "%s is live on %s (Shoutcast) from %s",
+        account.username,
+        mount,
+        connection.address,
+    )
+    audio = read_body(connection.reader, headers, chunk_bytes=READ_CHUNK_BYTES)
+    await carry(broadcast, audio, mount=mount)
