@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 # frames of one chunk of input in a burst; a packet per frame would cost
 # every listener four times the messages of a DJ's 100 ms chunks. So a
 # packet is a burst: what is pending goes out once the output pauses this
-# long (the frames of a burst come well under 1 ms apart)...
+# long (the frames of a burst come about 1 ms apart at most)...
 OUTPUT_PAUSE_S = 0.005
 # ...and a long run of output (what ffmpeg read while probing, a stall's
 # backlog) goes out in packets of this much, as soon as twice that is there.

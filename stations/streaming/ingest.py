@@ -24,7 +24,7 @@ MAX_SNIFF_BYTES = 4096
 
 
 class UnsupportedFormat(ValueError):
-    """The DJ announced a format the server cannot take."""
+    """The DJ's stream is in a format the server cannot take."""
 
 
 def supported_formats() -> list[str]:

@@ -237,10 +237,10 @@ class Transcoder(FfmpegProcess):
     ) -> None:
         # ffmpeg decodes nothing until it has analysed the input, by default
         # for 5 s of it (which -analyzeduration 0 also means) or until it
-        # has read -probesize: 0.8 s of 320 kbit/s MP3. The demuxer already
-        # knows the format, so the analysis stops at the first packet, and
-        # the packets read for it are decoded afterwards. (Not -fflags
-        # +nobuffer: it drops them.)
+        # has read -probesize: 0.8 s of 320 kbit/s MP3. The format is known
+        # by then (named, or guessed from the first bytes beforehand), so the
+        # analysis stops at the first packet, and the packets read for it
+        # are decoded afterwards. (Not -fflags +nobuffer: it drops them.)
         args = [ffmpeg, "-hide_banner", "-loglevel", "warning"]
         args += ["-probesize", "32k", "-analyzeduration", str(ANALYZE_US)]
         raw_layout = ["-ar", str(sample_rate), "-ac", str(channels)]

@@ -232,6 +232,20 @@ async def test_a_sniffing_ingest_starts_nothing_until_bytes_come(declared):
     assert emitted.calls == []
 
 
+async def test_bytes_undecided_at_close_are_dropped(tone_mp3):
+    """Closed before its bytes told the format, a sniffing ingest emits
+    nothing and has started nothing."""
+    frame = tone_mp3.index(b"\xff\xfb")
+    emitted = Emitted()
+    ingest = await open_ingest(
+        "audio/mpeg", bitrate_kbps=STATION_KBPS, emit=emitted, sniff=True
+    )
+    await ingest.feed(tone_mp3[frame : frame + 200])  # part of one frame
+    await ingest.aclose()
+    assert emitted.calls == []
+    assert child_processes("ffmpeg") == []
+
+
 def noise() -> bytes:
     """Bytes in no audio format, not even by chance."""
     return random.Random(5).randbytes(MAX_SNIFF_BYTES).replace(b"\xff", b"\x00")
