@@ -18,6 +18,11 @@ from .transcoder import INPUT_FORMATS, normalise_mime
 
 # MP3 input whose first frame has not shown up by then is handed to ffmpeg.
 MAX_UNDECIDED_BYTES = 1024 * 1024
+# Passed-through frames go out in packets of at least this much. Desktop
+# encoders (ffmpeg, libshout) write each 26 ms frame on its own, and a
+# packet per frame would cost every listener four times the messages; a
+# console DJ's 100 ms chunks (three or four frames) still go out as they come.
+MIN_PACKET_MS = 75
 # A sniffed stream whose first bytes have not told its format by then is
 # taken to be what it was declared as.
 MAX_SNIFF_BYTES = 4096
@@ -68,6 +73,11 @@ class Mp3Input:
         # The input so far, kept until the first frame shows its format.
         self._undecided: bytearray | None = bytearray()
         self._encoder: Mp3Encoder | None = None
+        # Frames held for the next packet, how long they last, and when the
+        # first of them arrived.
+        self._pending = bytearray()
+        self._pending_ms = 0.0
+        self._pending_since = 0
 
     async def feed(self, data: bytes) -> None:
         if self._encoder is not None:
@@ -82,8 +92,20 @@ class Mp3Input:
                 await self._transcode(bytes(self._undecided))
                 return
             self._undecided = None
-        if batch.frames:
-            await self._emit(batch.payload, batch.duration_ms, now_ms())
+        if not batch.frames:
+            return
+        if not self._pending:
+            self._pending_since = now_ms()
+        self._pending += batch.payload
+        self._pending_ms += batch.duration_ms
+        if self._pending_ms >= MIN_PACKET_MS:
+            await self._emit_pending()
+
+    async def _emit_pending(self) -> None:
+        frames, duration_ms = bytes(self._pending), self._pending_ms
+        self._pending.clear()
+        self._pending_ms = 0.0
+        await self._emit(frames, duration_ms, self._pending_since)
 
     def _in_station_format(self, frames: bytes) -> bool:
         header = parse_header(frames)
@@ -103,6 +125,8 @@ class Mp3Input:
     async def aclose(self, *, flush: bool = True) -> None:
         if self._encoder is not None:
             await self._encoder.aclose(flush=flush)
+        elif flush and self._pending:
+            await self._emit_pending()
 
 
 class SniffingInput:

@@ -200,6 +200,19 @@ async def test_resuming_within_the_grace_period_carries_on(
     assert (await bus.state(STATION))["on_air"] is True
 
 
+@pytest.mark.parametrize(("flush", "all_heard"), [(True, True), (False, False)])
+async def test_a_suspend_after_a_clean_end_flushes_what_the_ingest_holds(
+    bus, heard, broadcasts, tone_webm, flush, all_heard
+):
+    """An encoder whose body ended cleanly has all its audio heard; a dropped
+    connection's leftovers in the transcoder are not waited for."""
+    ended = broadcasts.new(DJ)
+    await ended.start("audio/webm")
+    await feed(ended, tone_webm)
+    await ended.suspend(flush=flush)
+    assert (heard_ms(heard) == pytest.approx(6000, abs=150)) is all_heard
+
+
 async def test_another_dj_cannot_take_a_suspended_broadcast(bus, broadcasts):
     """During the grace the station is kept for its own DJ only."""
     dropped = broadcasts.new(DJ)

@@ -13,6 +13,7 @@ import pytest
 from stations.streaming.encoder import PACKET_MS
 from stations.streaming.ingest import (
     MAX_SNIFF_BYTES,
+    MIN_PACKET_MS,
     MP3_MIME,
     UnsupportedFormat,
     open_ingest,
@@ -99,6 +100,36 @@ async def test_mp3_in_the_station_format_is_reframed_without_ffmpeg(tone_mp3):
     assert tone_mp3.endswith(out)  # the same bytes, not re-encoded
     assert emitted.duration_ms == pytest.approx(6000, abs=60)
     assert all(before <= ingest_ms <= now_ms() for _, _, ingest_ms in emitted.calls)
+
+
+@pytest.mark.parametrize("frames_per_feed", [1, 2, 4, 12])
+async def test_passed_through_mp3_goes_out_in_packets_of_75_ms_or_more(
+    tone_mp3, frames_per_feed
+):
+    """A frame per write (ffmpeg's icecast://) is gathered into packets;
+    larger chunks go out as they come; the last frames go out at close."""
+    frames = split_frames(tone_mp3[tone_mp3.index(b"\xff\xfb") :])
+    emitted = Emitted()
+    ingest = await open_ingest(MP3_MIME, bitrate_kbps=STATION_KBPS, emit=emitted)
+    for start in range(0, len(frames), frames_per_feed):
+        await ingest.feed(b"".join(frames[start : start + frames_per_feed]))
+    await ingest.aclose()
+
+    durations = [duration for _, duration, _ in emitted.calls]
+    assert all(duration >= MIN_PACKET_MS for duration in durations[:-1])
+    assert tone_mp3.endswith(emitted.frames)
+    assert emitted.duration_ms == pytest.approx(6000, abs=60)
+    if frames_per_feed * 26 >= MIN_PACKET_MS:
+        assert len(emitted.calls) == pytest.approx(len(frames) / frames_per_feed, abs=1)
+
+
+def split_frames(mp3: bytes) -> list[bytes]:
+    frames, offset = [], 0
+    while offset < len(mp3):
+        length = parse_header(mp3, offset).length
+        frames.append(mp3[offset : offset + length])
+        offset += length
+    return frames
 
 
 async def test_mp3_at_another_bitrate_is_transcoded(tone_64k):

@@ -142,9 +142,12 @@ async def test_playout_streams_the_library_at_real_time_and_announces_each_track
     seqs = [packet.seq for packet in packets]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     # Packets of about 100 ms, as a DJ's, not one per 26 ms frame: what the
-    # encoder makes of each 100 ms of program (3 or 4 frames).
+    # encoder makes of each 100 ms of program (3 or 4 frames). A packet is
+    # a burst of ffmpeg's output, so a busy machine may split a few.
     durations = [packet.duration_ms for packet in packets[:-1]]
-    assert all(75 <= duration <= 2 * PACKET_MS for duration in durations)
+    assert all(duration <= 2 * PACKET_MS for duration in durations)
+    short = [duration for duration in durations if duration < 75]
+    assert len(short) <= 0.05 * len(durations)
     assert statistics.fmean(durations) == pytest.approx(100, rel=0.1)
     on_air = bus.events(ON_AIR)
     assert [(e.data["on_air"], e.data["source"]) for e in on_air] == [
