@@ -100,7 +100,12 @@ def _signup_limit() -> Limit:
 
 def client_address(request: HttpRequest) -> str:
     """The client's address as daphne gives it; an IPv6 address's /64."""
-    address = request.META.get("REMOTE_ADDR", "")
+    return address_key(request.META.get("REMOTE_ADDR", ""))
+
+
+def address_key(address: str) -> str:
+    """What limits count an address as: itself, or an IPv6 address's /64
+    (one host may hold a whole /64)."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

@@ -33,6 +33,8 @@ SOURCE_PASSWORD_USER_ID = -1
 # Failed logins count for this long (RADIO_SOURCE_FAILURES_PER_MINUTE).
 FAILURE_WINDOW_SECONDS = 60
 TOO_MANY_FAILURES = "Too many failed logins; try again later"
+# What a 401 carries, so that clients retry with credentials.
+CHALLENGE = ("WWW-Authenticate", 'Basic realm="radio"')
 
 
 class SourceRefused(Exception):

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from stations.streaming.transcoder import TranscoderError
 
-from .auth import SourceRefused, aauthorize_source, parse_basic_auth
+from .auth import CHALLENGE, SourceRefused, aauthorize_source, parse_basic_auth
 from .connection import Connection
 from .head import (
     ALLOW,
@@ -34,7 +34,8 @@ SOURCE_METHODS = {"PUT", "SOURCE"}
 ADMIN_PATHS = {ICECAST_PATH, SHOUTCAST_PATH}
 # Read from a source's socket at most this much at a time.
 READ_CHUNK_BYTES = 16 * 1024
-CHALLENGE = (("WWW-Authenticate", 'Basic realm="radio"'), ("Allow", ALLOW))
+# libshout reads Allow from the 401 to choose PUT over SOURCE.
+AUTH_HEADERS = (CHALLENGE, ("Allow", ALLOW))
 
 
 async def serve_icecast(connection: Connection) -> None:
@@ -84,9 +85,9 @@ async def serve_source(connection: Connection, head: RequestHead) -> None:
             address=connection.address,
         )
     except SourceRefused as refused:
-        challenge = CHALLENGE if refused.status == 401 else ()
+        headers = AUTH_HEADERS if refused.status == 401 else ()
         await connection.send(
-            error_response(refused.status, refused.reason, headers=challenge)
+            error_response(refused.status, refused.reason, headers=headers)
         )
         return
     connection.authenticated()

@@ -24,6 +24,7 @@ from ..streaming.audience import title_and_artist
 from ..streaming.bus import LIVE
 from ..streaming.hub import now_playing_event
 from .auth import (
+    CHALLENGE,
     SourceAccount,
     SourceRefused,
     aauthorize_source,
@@ -39,7 +40,6 @@ MOUNT_EXTENSIONS = (".mp3", ".ogg", ".aac", ".opus")
 # Tried in order when the query names no charset.
 FALLBACK_CHARSETS = ("utf-8", "cp1252")
 XML = "text/xml"
-UNAUTHORIZED_HEADERS = (("WWW-Authenticate", 'Basic realm="radio"'),)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _refusal_answer(refusal: SourceRefused) -> AdminAnswer:
         status=refusal.status,
         body=_iceresponse(refusal.reason, success=False),
         content_type=XML,
-        headers=UNAUTHORIZED_HEADERS if refusal.status == 401 else (),
+        headers=(CHALLENGE,) if refusal.status == 401 else (),
     )
 
 

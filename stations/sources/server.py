@@ -17,6 +17,7 @@ from functools import partial
 
 from django.conf import settings
 
+from listeners.throttle import address_key
 from stations.runtime import run_in_background
 
 from .connection import BadProxyLine, Connection, Gate, parse_proxy_line
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 # How long a closing socket may take to hand its last bytes to the kernel.
 CLOSE_TIMEOUT_S = 5.0
+# How long a closing socket takes in what its client still sends.
+LINGER_S = 1.0
+READ_BYTES = 64 * 1024
 
 Protocol = Callable[[Connection], Awaitable[None]]
 
@@ -35,12 +39,13 @@ Protocol = Callable[[Connection], Awaitable[None]]
 async def _serve(protocol: Protocol, gate: Gate, reader, writer) -> None:
     if not gate.admit():
         writer.write(error_response(503, "Too many sources are connecting."))
-        writer.close()
+        await _close(reader, writer)
         return
     connection = Connection(reader, writer, address=_peer(writer), gate=gate)
     try:
         if settings.RADIO_SOURCE_PROXY_PROTOCOL:
             connection.address = await _proxied_address(reader) or connection.address
+        connection.address = address_key(connection.address)
         await protocol(connection)
     except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, BadProxyLine):
         pass
@@ -48,10 +53,23 @@ async def _serve(protocol: Protocol, gate: Gate, reader, writer) -> None:
         logger.exception("A source connection from %s failed", connection.address)
     finally:
         connection.authenticated()
-        writer.close()
-        with contextlib.suppress(ConnectionError, TimeoutError):
-            async with asyncio.timeout(CLOSE_TIMEOUT_S):
-                await writer.wait_closed()
+        await _close(reader, writer)
+
+
+async def _close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Close so that the client reads the answer: a socket closed with
+    input unread is reset, and a reset can take the answer with it. So stop
+    writing, take in what the client still sends for a moment, then close."""
+    with contextlib.suppress(ConnectionError, TimeoutError, RuntimeError):
+        if writer.can_write_eof():
+            writer.write_eof()
+        async with asyncio.timeout(LINGER_S):
+            while await reader.read(READ_BYTES):
+                pass
+    writer.close()
+    with contextlib.suppress(ConnectionError, TimeoutError):
+        async with asyncio.timeout(CLOSE_TIMEOUT_S):
+            await writer.wait_closed()
 
 
 def _peer(writer: asyncio.StreamWriter) -> str:

@@ -81,16 +81,15 @@ async def carry(
     """Feed ``audio`` to the broadcast until the source ends or fails.
 
     A source whose audio cannot be used (too fast, undecodable) ends the
-    broadcast at once; one that goes away leaves it suspended, after what
-    it sent has gone out if its audio ended cleanly.
+    broadcast at once; one that goes away leaves it suspended once what it
+    sent has gone out. (An encoder that closes its socket with our answer
+    unread resets it, so a reset is an ending too, not only a failure.)
     """
-    ended_cleanly = False
     try:
         async for chunk in audio:
             if not broadcast.live:
                 return
             await broadcast.feed(chunk)
-        ended_cleanly = True
     except BroadcastTooFast:
         logger.warning("Source on %s sent audio faster than it plays; ended", mount)
         await broadcast.stop()
@@ -104,4 +103,4 @@ async def carry(
     finally:
         if broadcast.live:
             logger.info("Source on %s went away; waiting for it to come back", mount)
-            run_in_background(broadcast.suspend(flush=ended_cleanly))
+            run_in_background(broadcast.suspend(flush=True))

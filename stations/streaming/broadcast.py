@@ -174,9 +174,9 @@ class Broadcast:
     async def suspend(self, *, flush: bool = False) -> None:
         """The DJ's connection dropped: end it only if they do not return.
 
-        Audio still in the ingest is dropped, unless ``flush`` (the input
-        ended cleanly): if the DJ resumes, the new connection's audio
-        follows on at once.
+        Audio still in the ingest is dropped, so that a DJ who resumes is
+        heard at once, unless ``flush``: an encoder's socket that ended had
+        its audio sent whole.
         """
         await self._stop_keeper()
         if not self.live:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live.conftest import DJ, LISTENER, STATION, sqlite_installation
+from tests.live.conftest import DJ, LISTENER, OTHER_DJ, STATION, sqlite_installation
 from tests.live.test_broadcast import go_live, join
 from tests.live.test_security import WorkerProbe
 from tests.support.audio import decoded_mono, decoded_seconds, frequencies, make_tone
@@ -22,9 +22,12 @@ from tests.support.clients import Received, listen, next_message
 pytestmark = pytest.mark.live
 
 TONE_SECONDS = 4.0
+# A station whose AutoDJ plays while no source is live.
+AUTODJ_STATION = "auto"
 # How long after its source stops the station goes off air: the grace.
 GRACE_S = 2.0
 HEADER_TIMEOUT_S = 1.0
+MAX_PENDING = 4
 # Long enough for a source that runs to the end of a tone, and its grace.
 SOURCE_TIMEOUT_S = TONE_SECONDS + GRACE_S + 10
 BIG_HEADER = "X-Filler: " + "a" * 9000
@@ -36,6 +39,7 @@ def deployment(tmp_path_factory):
         tmp_path_factory,
         RADIO_DJ_RECONNECT_GRACE_SECONDS=str(GRACE_S),
         RADIO_SOURCE_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT_S),
+        RADIO_MAX_PENDING_SOURCES=str(MAX_PENDING),
     )
     yield deployment
     deployment.stop()
@@ -233,19 +237,19 @@ async def send_paced(writer, audio: bytes, *, bitrate_kbps: int = 128) -> None:
 # --- Titles ----------------------------------------------------------------
 
 
-def update_title(worker, query: str, *, user=DJ, port: int | None = None) -> str:
+def update_title(worker, query: str, port: int) -> str:
     """Send Icecast's metadata update with curl; its XML answer."""
-    port = port or worker.source_port
     url = (
         f"http://127.0.0.1:{port}/admin/metadata?mode=updinfo&mount=/{STATION}&{query}"
     )
     result = subprocess.run(
-        ["curl", "-sS", "-u", f"{user[0]}:{user[1]}", url],
+        ["curl", "-sS", "-u", f"{DJ[0]}:{DJ[1]}", url],
         capture_output=True, check=True, text=True,
     )  # fmt: skip
     return result.stdout
 
 
+@pytest.mark.parametrize("port", ["source", "main"])
 @pytest.mark.parametrize(
     ("query", "title", "artist"),
     [
@@ -259,15 +263,17 @@ def update_title(worker, query: str, *, user=DJ, port: int | None = None) -> str
     ids=["latin-1", "utf-8"],
 )
 async def test_titles_sent_as_icecast_takes_them_reach_listeners(
-    worker, tones, query, title, artist
+    worker, tones, query, title, artist, port
 ):
-    """``/admin/metadata`` on the source port: Latin-1 unless a charset says
-    otherwise; the title goes to listeners at the next packet."""
+    """``/admin/metadata`` on the source port or the main site: Latin-1
+    unless a charset says otherwise; the title goes to listeners at the next
+    packet."""
     socket, _ = await join(worker)
     source = ffmpeg_source(tones["mp3"], icecast_url(worker), "-f", "mp3")
     try:
         await next_message(socket, "on_air")
-        answer = await asyncio.to_thread(update_title, worker, query)
+        port_number = worker.source_port if port == "source" else worker.port
+        answer = await asyncio.to_thread(update_title, worker, query, port_number)
         assert "<return>1</return>" in answer
         now_playing = await next_message(socket, "now_playing")
         assert (now_playing["title"], now_playing["artist"]) == (title, artist)
@@ -437,6 +443,32 @@ async def test_a_source_is_refused_while_another_dj_is_live(worker, probe):
     assert await probe.settles_to(clients=0, listeners=0)
 
 
+async def test_a_second_source_is_refused_while_one_is_live(worker, tones):
+    socket, _ = await join(worker)
+    source = ffmpeg_source(tones["mp3"], icecast_url(worker), "-f", "mp3")
+    try:
+        await next_message(socket, "on_air")
+        answer = await request(worker, put(user=OTHER_DJ), local="127.0.0.16")
+    finally:
+        stop_source(source)
+        await socket.close()
+    assert status_of(answer) == 403
+    assert b"Mountpoint in use" in answer
+    await wait_off_air(worker)
+
+
+async def test_the_shoutcast_port_refuses_a_wrong_password_and_http_probes(worker):
+    shoutcast = worker.source_port + 1
+    wrong = await request(
+        worker, f"{DJ[0]}:wrong:#{STATION}\r\n", local="127.0.0.17", port=shoutcast
+    )
+    assert wrong == b"invalid password\r\n"
+    probe = await request(
+        worker, "GET /admin/!POKE HTTP/1.0\r\n\r\n", local="127.0.0.17", port=shoutcast
+    )
+    assert status_of(probe) == 405
+
+
 async def test_a_half_sent_head_is_closed_at_the_header_timeout(worker):
     reader, writer = await asyncio.open_connection("127.0.0.1", worker.source_port)
     writer.write(b"PUT /live HTTP/1.1\r\nAuthoriz")
@@ -444,6 +476,26 @@ async def test_a_half_sent_head_is_closed_at_the_header_timeout(worker):
         answer = await reader.read()
     writer.close()
     assert status_of(answer) == 408
+
+
+async def test_sockets_that_have_not_logged_in_are_capped_per_worker(worker):
+    """Past RADIO_MAX_PENDING_SOURCES silent sockets the next gets a 503; a
+    slot is free again once one of them is closed at the header timeout."""
+    silent = [
+        await asyncio.open_connection("127.0.0.1", worker.source_port)
+        for _ in range(MAX_PENDING)
+    ]
+    try:
+        turned_away = await request(worker, put(), local="127.0.0.19")
+        async with asyncio.timeout(HEADER_TIMEOUT_S + 5):
+            for reader, _ in silent:
+                assert status_of(await reader.read()) == 408
+        let_in = await request(worker, put(user=None), local="127.0.0.19")
+    finally:
+        for _, writer in silent:
+            writer.close()
+    assert status_of(turned_away) == 503
+    assert status_of(let_in) == 401
 
 
 async def test_after_ten_failures_an_address_is_refused_even_with_the_password(worker):
@@ -485,6 +537,46 @@ async def test_a_source_that_reconnects_within_the_grace_carries_on(worker, tone
     seqs = received.seqs
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     assert decoded_seconds(received.mp3) == pytest.approx(TONE_SECONDS, rel=0.05)
+
+
+@pytest.fixture(scope="module")
+def autodj_worker(tmp_path_factory):
+    """A worker of its own, whose AutoDJ (and its ffmpeg) plays a station."""
+    deployment = sqlite_installation(tmp_path_factory)
+    deployment.manage("createstation", AUTODJ_STATION, "--name", "Auto", "--dj", DJ[0])
+    track = tmp_path_factory.mktemp("library") / "track.mp3"
+    make_tone(track, seconds=TONE_SECONDS, frequency=660)
+    deployment.manage("addtrack", AUTODJ_STATION, str(track))
+    yield deployment.start_worker()
+    deployment.stop()
+
+
+async def test_when_a_source_does_not_come_back_the_autodj_is_back_within_1_s(
+    autodj_worker, tones
+):
+    worker = autodj_worker
+    socket, hello = await join(worker, station=AUTODJ_STATION)
+    if hello["source"] != "autodj":
+        await on_air_from(socket, "autodj")
+    reader, writer = await asyncio.open_connection("127.0.0.1", worker.source_port)
+    writer.write(put(mount=f"/{AUTODJ_STATION}").encode())
+    assert status_of(await reader.readuntil(b"\r\n\r\n")) == 200
+    sending = asyncio.create_task(send_paced(writer, tones["mp3"].read_bytes()))
+    await on_air_from(socket, "live")
+    sending.cancel()
+    writer.transport.abort()
+    loop = asyncio.get_running_loop()
+    dropped_at = loop.time()
+    await on_air_from(socket, "autodj")
+    assert loop.time() - dropped_at < 1.0
+    await socket.close()
+
+
+async def on_air_from(socket, source: str) -> None:
+    """Read ``socket`` until the station is on air from ``source``."""
+    async with asyncio.timeout(SOURCE_TIMEOUT_S):
+        while (await next_message(socket, "on_air"))["source"] != source:
+            pass
 
 
 # --- Several workers -----------------------------------------------------------
