@@ -160,8 +160,7 @@ def mic_browser(playwright_instance, fake_mic_wav):
 
 
 def populate(deployment: Deployment) -> None:
-    for username, password in (DJ, LISTENER, FAN):
-        deployment.create_user(username, password)
+    deployment.create_users([DJ, LISTENER, FAN])
     deployment.manage("createstation", STATION, "--name", STATION_NAME, "--dj", DJ[0])
     deployment.manage("createstation", QUIET_STATION, "--name", QUIET_STATION_NAME)
     # A long description, so that layouts are tried with text that must wrap

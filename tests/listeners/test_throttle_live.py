@@ -64,8 +64,7 @@ class Visitor:
 
 
 def populate(deployment: Deployment) -> None:
-    for username, password in (ALICE, BOB):
-        deployment.create_user(username, password)
+    deployment.create_users([ALICE, BOB])
 
 
 @pytest.fixture(scope="module")

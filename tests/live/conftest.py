@@ -24,8 +24,7 @@ LOUD_STATION = "loud"
 
 
 def populate(deployment: Deployment) -> None:
-    for username, password in (DJ, OTHER_DJ, LISTENER, FAN, STRANGER):
-        deployment.create_user(username, password)
+    deployment.create_users([DJ, OTHER_DJ, LISTENER, FAN, STRANGER])
     deployment.create_user(*OPERATOR, staff=True)
     djs = ["--dj", DJ[0], "--dj", OTHER_DJ[0]]
     deployment.manage("createstation", STATION, "--name", "Live Test", *djs)

@@ -511,7 +511,7 @@ async def test_after_ten_failures_an_address_is_refused_even_with_the_password(w
     assert b"Too many failed logins" not in other
 
 
-# --- Reconnecting ------------------------------------------------------------
+# --- Reconnecting, and several workers --------------------------------------
 
 
 async def test_a_source_that_reconnects_within_the_grace_carries_on(worker, tones):
@@ -540,21 +540,21 @@ async def test_a_source_that_reconnects_within_the_grace_carries_on(worker, tone
 
 
 @pytest.fixture(scope="module")
-def autodj_worker(tmp_path_factory):
-    """A worker of its own, whose AutoDJ (and its ffmpeg) plays a station."""
-    deployment = sqlite_installation(tmp_path_factory)
-    deployment.manage("createstation", AUTODJ_STATION, "--name", "Auto", "--dj", DJ[0])
+def two_workers(shared_deployment, tmp_path_factory):
+    """Two workers on Redis and PostgreSQL; their AutoDJ plays one station."""
+    shared_deployment.manage(
+        "createstation", AUTODJ_STATION, "--name", "Auto", "--dj", DJ[0]
+    )
     track = tmp_path_factory.mktemp("library") / "track.mp3"
     make_tone(track, seconds=TONE_SECONDS, frequency=660)
-    deployment.manage("addtrack", AUTODJ_STATION, str(track))
-    yield deployment.start_worker()
-    deployment.stop()
+    shared_deployment.manage("addtrack", AUTODJ_STATION, str(track))
+    return shared_deployment.start_worker(), shared_deployment.start_worker()
 
 
 async def test_when_a_source_does_not_come_back_the_autodj_is_back_within_1_s(
-    autodj_worker, tones
+    two_workers, tones
 ):
-    worker = autodj_worker
+    worker = two_workers[0]
     socket, hello = await join(worker, station=AUTODJ_STATION)
     if hello["source"] != "autodj":
         await on_air_from(socket, "autodj")
@@ -577,14 +577,6 @@ async def on_air_from(socket, source: str) -> None:
     async with asyncio.timeout(SOURCE_TIMEOUT_S):
         while (await next_message(socket, "on_air"))["source"] != source:
             pass
-
-
-# --- Several workers -----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def two_workers(shared_deployment):
-    return shared_deployment.start_worker(), shared_deployment.start_worker()
 
 
 async def test_workers_share_the_source_port_and_both_hear_the_source(

@@ -75,11 +75,18 @@ class Deployment:
         return result.stdout
 
     def create_user(self, username: str, password: str, *, staff: bool = False) -> None:
-        code = (
-            "from django.contrib.auth import get_user_model; "
-            f"get_user_model().objects.create_user({username!r}, "
-            f"password={password!r}, is_staff={staff!r})"
-        )
+        self.create_users([(username, password)], staff=staff)
+
+    def create_users(
+        self, users: list[tuple[str, str]], *, staff: bool = False
+    ) -> None:
+        """Make ``users`` (username, password) in one ``manage.py shell``."""
+        code = "from django.contrib.auth import get_user_model; User = get_user_model()"
+        for username, password in users:
+            code += (
+                f"; User.objects.create_user({username!r}, "
+                f"password={password!r}, is_staff={staff!r})"
+            )
         self.manage("shell", "-c", code)
 
     def shell(self, code: str) -> str:
