@@ -64,8 +64,8 @@ class StationState:
             self.on_air = event.data["on_air"]
             self.source = event.data["source"]
             self.broadcast = event.data["broadcast"]
-            if not self.on_air:
-                self.now_playing = None
+            # Off air, or another producer's turn: its titles come after.
+            self.now_playing = None
         elif event.type == NOW_PLAYING:
             self.now_playing = {
                 key: event.data[key]

@@ -154,14 +154,12 @@ def _decode(fields: dict[bytes, bytes]) -> AudioPacket | Event:
 
 def _state_fields(event: Event) -> dict[str, str]:
     if event.type == ON_AIR:
-        fields = {
+        return {
             "on_air": json.dumps(event.data["on_air"]),
             "source": json.dumps(event.data["source"]),
             "broadcast": json.dumps(event.data["broadcast"]),
+            "now_playing": "null",
         }
-        if not event.data["on_air"]:
-            fields["now_playing"] = "null"
-        return fields
     if event.type == NOW_PLAYING:
         return {"now_playing": event.text}
     return {}

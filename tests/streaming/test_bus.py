@@ -315,6 +315,24 @@ async def test_state_follows_on_air_and_now_playing(bus, station_id):
     }
 
 
+async def test_a_new_producer_on_air_clears_the_last_ones_title(bus, station_id):
+    """A DJ taking over from the AutoDJ: its track's title is no longer on."""
+    autodj = new_lease(station_id, *THE_AUTODJ)
+    await bus.claim(autodj, ttl_s=LEASE_TTL_S)
+    await bus.publish(
+        station_id, on_air_event(on_air=True, source=AUTODJ), lease=autodj
+    )
+    track = now_playing_event(title="Track", artist="Band", source=AUTODJ, seq=1)
+    await bus.publish(station_id, track, lease=autodj)
+    assert (await bus.state(station_id))["now_playing"]["title"] == "Track"
+
+    dj = new_lease(station_id, LIVE, DJ)
+    assert await bus.claim(dj, ttl_s=LEASE_TTL_S) is Claim.GRANTED
+    await bus.publish(station_id, on_air_event(on_air=True, source=LIVE), lease=dj)
+    state = await bus.state(station_id)
+    assert (state["source"], state["now_playing"]) == (LIVE, None)
+
+
 async def test_a_station_whose_producer_vanished_goes_off_air(bus, station_id):
     """On air with its lease gone, a station is taken off air by the bus."""
     hub = await bus.attach(station_id)

@@ -57,9 +57,10 @@ connection.on("json", (message) => {
       player.atSeq(message.seq, () => showTitle(message));
       break;
     case TYPES.onAir:
+      // Off air, or a new producer (a DJ after the AutoDJ): its titles follow.
       setOnAir(message.on_air);
+      showTitle(null);
       if (message.on_air) player.resync();
-      else showTitle(null);
       break;
     case TYPES.listeners:
       setListeners(message.count);

@@ -107,7 +107,7 @@ class Studio {
         this.nowPlaying.show(message);
         break;
       case TYPES.onAir:
-        if (!message.on_air) this.nowPlaying.show(null);
+        this.nowPlaying.show(null);
         this.onAir.setStationOnAir(message.on_air);
         break;
       case TYPES.error:
