@@ -18,6 +18,7 @@ MAX_HEAD_BYTES = 8 * 1024
 # The most a chunked body's chunk-size line may hold.
 MAX_CHUNK_LINE_BYTES = 64
 
+# Icecast's wording, which some clients match.
 REASONS = {
     100: "Continue",
     200: "OK",
@@ -100,11 +101,18 @@ def parse_headers(lines: list[str]) -> dict[str, str]:
     return headers
 
 
-async def read_head(reader: asyncio.StreamReader, *, timeout_s: float) -> RequestHead:
-    """The request line and headers; BadHead if they are bad, late or huge."""
+async def read_head(
+    reader: asyncio.StreamReader, *, timeout_s: float, request_line: str | None = None
+) -> RequestHead:
+    """The request line and headers; BadHead if they are bad, late or huge.
+
+    ``request_line`` is the first line, if the caller has read it already.
+    """
     try:
         async with asyncio.timeout(timeout_s):
             lines = await read_lines(reader)
+        if request_line is not None:
+            lines.insert(0, request_line)
     except TimeoutError:
         raise BadHead(408, "The request's headers took too long.") from None
     if not lines:

@@ -38,10 +38,16 @@ READ_CHUNK_BYTES = 16 * 1024
 AUTH_HEADERS = (CHALLENGE, ("Allow", ALLOW))
 
 
-async def serve_icecast(connection: Connection) -> None:
+async def serve_icecast(
+    connection: Connection, request_line: str | None = None
+) -> None:
+    """A request on the Icecast port, or an HTTP one on the Shoutcast port
+    whose ``request_line`` was read already."""
     try:
         head = await read_head(
-            connection.reader, timeout_s=settings.RADIO_SOURCE_HEADER_TIMEOUT_SECONDS
+            connection.reader,
+            timeout_s=settings.RADIO_SOURCE_HEADER_TIMEOUT_SECONDS,
+            request_line=request_line,
         )
     except BadHead as bad:
         await connection.send(error_response(bad.status, bad.reason))

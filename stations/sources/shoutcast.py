@@ -17,14 +17,13 @@ from stations.streaming.transcoder import TranscoderError
 from .auth import SourceRefused, aauthorize_source, parse_shoutcast_login
 from .connection import Connection
 from .head import (
-    ALLOW,
     MAX_HEAD_BYTES,
     BadHead,
-    error_response,
     parse_headers,
     read_body,
     read_lines,
 )
+from .icecast import serve_icecast
 from .session import carry, go_live, on_air_from_headers
 
 logger = logging.getLogger(__name__)
@@ -33,8 +32,8 @@ WELCOME = b"OK2\r\nicy-caps:11\r\n\r\n"
 REFUSED = b"invalid password\r\n"
 BUSY = b"Mountpoint in use\r\n"
 READ_CHUNK_BYTES = 16 * 1024
-# Requests some clients send to learn what kind of server this is.
-PROBES = (b"GET ", b"HEAD ", b"OPTIONS ")
+# HTTP requests on this port: title updates, and probes of what it is.
+HTTP_METHODS = (b"GET ", b"HEAD ", b"OPTIONS ")
 
 
 async def serve_shoutcast(connection: Connection) -> None:
@@ -44,12 +43,9 @@ async def serve_shoutcast(connection: Connection) -> None:
             login = await connection.reader.readuntil(b"\n")
     except (TimeoutError, asyncio.LimitOverrunError, asyncio.IncompleteReadError):
         return
-    if login.startswith(PROBES):
-        await connection.send(
-            error_response(
-                405, "This port takes Shoutcast sources.", headers=(("Allow", ALLOW),)
-            )
-        )
+    if login.startswith(HTTP_METHODS):
+        # Title updates (/admin.cgi) and libshout's probes speak HTTP here.
+        await serve_icecast(connection, login.decode("latin-1").rstrip("\r\n"))
         return
     if len(login) > MAX_HEAD_BYTES:
         await connection.send(REFUSED)

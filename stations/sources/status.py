@@ -55,7 +55,7 @@ def icecast_source(
 ) -> dict[str, Any]:
     """One on-air station as an Icecast mount; what the encoder said of its
     broadcast (``state["broadcast"]``) comes before the station's own."""
-    broadcast = state.get("broadcast") or {}
+    broadcast = state["broadcast"] or {}
     page = station.get_absolute_url()
     return {
         "audio_info": (

@@ -457,7 +457,7 @@ async def test_a_second_source_is_refused_while_one_is_live(worker, tones):
     await wait_off_air(worker)
 
 
-async def test_the_shoutcast_port_refuses_a_wrong_password_and_http_probes(worker):
+async def test_the_shoutcast_port_refuses_a_wrong_password_and_speaks_http(worker):
     shoutcast = worker.source_port + 1
     wrong = await request(
         worker, f"{DJ[0]}:wrong:#{STATION}\r\n", local="127.0.0.17", port=shoutcast
@@ -467,6 +467,14 @@ async def test_the_shoutcast_port_refuses_a_wrong_password_and_http_probes(worke
         worker, "GET /admin/!POKE HTTP/1.0\r\n\r\n", local="127.0.0.17", port=shoutcast
     )
     assert status_of(probe) == 405
+    title = await request(
+        worker,
+        f"GET /admin.cgi?pass={DJ[0]}:wrong&mode=updinfo&song=x HTTP/1.0\r\n\r\n",
+        local="127.0.0.17",
+        port=shoutcast,
+    )
+    assert status_of(title) == 401
+    assert b"<return>0</return>" in title
 
 
 async def test_a_half_sent_head_is_closed_at_the_header_timeout(worker):
