@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "stations",
     "listeners",
     "stations.library",
+    "stations.programme",
 ]
 
 MIDDLEWARE = [

@@ -1,11 +1,26 @@
+import functools
+from zoneinfo import ZoneInfo, available_timezones
+
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from radio.protocol import CHAT_MAX_CHARS
+
+_timezone_names = functools.cache(available_timezones)
+
+
+def validate_timezone(name: str) -> None:
+    """Refuse a time zone name that the IANA database does not know."""
+    if name not in _timezone_names():
+        raise ValidationError(
+            _("%(name)s is not a time zone name (such as Europe/Berlin)."),
+            params={"name": name},
+        )
 
 
 class Station(models.Model):
@@ -45,6 +60,29 @@ class Station(models.Model):
             "with it; blank: they may not."
         ),
     )
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text=_(
+            'The time zone of the schedule (IANA name, e.g. "Europe/Berlin"); '
+            "weekly slots keep their local start time across daylight-saving changes."
+        ),
+    )
+    slots_enforced = models.BooleanField(
+        _("DJs keep to their slots"),
+        default=False,
+        help_text=_(
+            "A DJ may go live only in a slot of a show they host, and is taken "
+            "off air after it ends. Staff may always go live."
+        ),
+    )
+    record_broadcasts = models.BooleanField(
+        _("record live broadcasts"),
+        default=True,
+        help_text=_("Every live broadcast is recorded into the station's archive."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -57,6 +95,11 @@ class Station(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("stations:listen", kwargs={"slug": self.slug})
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The station's time zone."""
+        return ZoneInfo(self.timezone)
 
     def set_source_password(self, raw: str | None) -> None:
         """Hash ``raw`` as the source password; None or empty removes it."""
