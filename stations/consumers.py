@@ -26,8 +26,9 @@ from radio.sockets import (
     rate_limit_writes,
 )
 
+from .broadcasts import go_live
 from .rooms import join_station, leave_station
-from .runtime import broadcast_settings, get_bus, run_in_background
+from .runtime import run_in_background
 from .selectors import astation_get, astation_has_dj, station_format
 from .services import (
     ChatForbidden,
@@ -230,16 +231,14 @@ class BroadcastConsumer(StationSocket):
             message, "format", max_chars=protocol.MAX_FORMAT_CHARS
         )
         await self.require_dj()
-        broadcast = Broadcast(
-            bus=get_bus(),
-            station_id=self.station.pk,
-            user_id=self.scope["user"].pk,
-            on_air=OnAir(dj=self.scope["user"].get_username()),
-            settings=broadcast_settings(self.station),
-            on_lost=self.broadcast_lost,
-        )
         try:
-            claim = await broadcast.start(mime)
+            broadcast, claim = await go_live(
+                self.station,
+                user_id=self.scope["user"].pk,
+                on_air=OnAir(dj=self.scope["user"].get_username()),
+                mime=mime,
+                on_lost=self.broadcast_lost,
+            )
         except UnsupportedFormat as problem:
             raise ProtocolError(str(problem), protocol.UNSUPPORTED_FORMAT) from None
         except TranscoderError as problem:

@@ -15,7 +15,8 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 
 from radio.protocol import MAX_TITLE_CHARS
-from stations.runtime import broadcast_settings, get_bus, run_in_background
+from stations import broadcasts
+from stations.runtime import run_in_background
 from stations.streaming.broadcast import Broadcast, BroadcastTooFast, OnAir
 from stations.streaming.bus import Claim
 from stations.streaming.ingest import UnsupportedFormat
@@ -62,17 +63,15 @@ async def go_live(
     the encoder said, often wrongly). Raises TranscoderError if the server
     cannot take audio now.
     """
-    broadcast = Broadcast(
-        bus=get_bus(),
-        station_id=account.station.pk,
+    broadcast, claim = await broadcasts.go_live(
+        account.station,
         user_id=account.lease_user_id,
         on_air=on_air,
-        settings=broadcast_settings(account.station),
+        mime=declared_mime,
+        sniff=True,
         on_lost=on_lost,
     )
-    if await broadcast.start(declared_mime, sniff=True) is Claim.REFUSED:
-        return None
-    return broadcast
+    return None if claim is Claim.REFUSED else broadcast
 
 
 async def carry(
