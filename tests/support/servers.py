@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +57,8 @@ class Deployment:
             "LOG_LEVEL": "WARNING",
             # Every worker of the deployment shares these, as on one machine.
             "RADIO_SOURCE_PORT": str(free_port_pair()),
+            # Uploaded tracks and recordings, never in the checkout's media/.
+            "MEDIA_ROOT": tempfile.mkdtemp(prefix="radio-media-"),
             **extra,
         }
         env.pop("REDIS_URL", None)
@@ -98,9 +102,14 @@ class Deployment:
         self.workers.append(worker)
         return worker
 
+    @property
+    def media_root(self) -> Path:
+        return Path(self.env["MEDIA_ROOT"])
+
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
+        shutil.rmtree(self.media_root, ignore_errors=True)
 
 
 @dataclass
