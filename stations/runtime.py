@@ -38,8 +38,13 @@ def _build_bus() -> StationBus:
     if settings.REDIS_URL:
         from .streaming.redis_bus import RedisBus
 
-        return RedisBus(settings.REDIS_URL, **options)
-    return LocalBus(**options)
+        bus = RedisBus(settings.REDIS_URL, **options)
+    else:
+        bus = LocalBus(**options)
+    from .programme.history import record_plays
+
+    record_plays(bus)
+    return bus
 
 
 def broadcast_settings(station: Station) -> BroadcastSettings:

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -91,6 +92,7 @@ class StationBus(ABC):
         self._count_interval_s = count_interval_s
         self._hubs: dict[int, StationHub] = {}
         self._ticker: asyncio.Task | None = None
+        self._observers: list[Callable[[int, Event], None]] = []
 
     # --- Hubs ---------------------------------------------------------------
 
@@ -204,7 +206,6 @@ class StationBus(ABC):
     async def last_seq(self, station_id: int) -> int | None:
         """The ``seq`` of the station's newest audio packet, if any."""
 
-    @abstractmethod
     async def publish(
         self, station_id: int, item: AudioPacket | Event, *, lease: Lease | None = None
     ) -> bool:
@@ -212,8 +213,31 @@ class StationBus(ABC):
 
         Producers pass their ``lease``: the item is sent only while it holds
         the station, else False is returned. Without one (chat, moderation)
-        it is always sent.
+        it is always sent. Events sent are then shown to the observers.
         """
+        sent = await self._send(station_id, item, lease=lease)
+        if sent and isinstance(item, Event):
+            for observer in self._observers:
+                try:
+                    observer(station_id, item)
+                except Exception:
+                    logger.exception("An observer of station %s failed", station_id)
+        return sent
+
+    def observe(self, observer: Callable[[int, Event], None]) -> None:
+        """Call ``observer(station_id, event)`` for every event published here.
+
+        Each event is published by one process, so across processes an
+        observer sees it once. Observers run on the publisher's path: they
+        must return at once (start a task for anything slow).
+        """
+        self._observers.append(observer)
+
+    @abstractmethod
+    async def _send(
+        self, station_id: int, item: AudioPacket | Event, *, lease: Lease | None
+    ) -> bool:
+        """Send ``item`` everywhere if ``lease`` (when given) holds the station."""
 
     @abstractmethod
     async def state(self, station_id: int) -> dict:
@@ -276,8 +300,8 @@ class LocalBus(StationBus):
         hub = self._hubs.get(station_id)
         return hub.last_seq if hub else None
 
-    async def publish(
-        self, station_id: int, item: AudioPacket | Event, *, lease: Lease | None = None
+    async def _send(
+        self, station_id: int, item: AudioPacket | Event, *, lease: Lease | None
     ) -> bool:
         if lease is not None:
             current = self._current(station_id)

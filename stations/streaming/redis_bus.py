@@ -304,8 +304,8 @@ class RedisBus(StationBus):
         seq = await self._redis.hget(_key(station_id, "state"), "seq")
         return int(seq) if seq is not None else None
 
-    async def publish(
-        self, station_id: int, item: AudioPacket | Event, *, lease: Lease | None = None
+    async def _send(
+        self, station_id: int, item: AudioPacket | Event, *, lease: Lease | None
     ) -> bool:
         entry = _encode(item)
         state = (
