@@ -68,7 +68,8 @@ async def serve_shoutcast(connection: Connection) -> None:
         await check_slot(account.station, user_id=account.lease_user_id)
     except OutsideSlot as refusal:
         # Instead of OK2: encoders show the server's answer, or a failure.
-        await connection.send(f"{refusal}\r\n".encode())
+        line = "".join(c for c in str(refusal) if c.isprintable())
+        await connection.send(f"{line}\r\n".encode())
         return
     await connection.send(WELCOME)
     try:
