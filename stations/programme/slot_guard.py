@@ -24,8 +24,9 @@ logger = logging.getLogger(__name__)
 # The DJ is warned this many minutes before their air time ends.
 WARNING_MINUTES = (5, 1)
 # The schedule is read at least this often, so that a slot edited to end
-# sooner is seen in time.
+# sooner is seen in time; and again this soon after a failed read.
 RECHECK_SECONDS = 60.0
+RETRY_AFTER_ERROR_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,13 @@ class SlotGuard:
     async def _watch(self) -> None:
         while True:
             now = timezone.now()
-            end = await self._read_end(now)
+            try:
+                end = await self._read_end(now)
+            except Exception:
+                # The database may be back soon; the DJ stays on air meanwhile.
+                logger.exception("Could not read %s's slot", self._dj)
+                await asyncio.sleep(RETRY_AFTER_ERROR_SECONDS)
+                continue
             if end == NO_LIMIT:
                 return
             off_air_at = end + overrun()

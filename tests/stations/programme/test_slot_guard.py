@@ -111,3 +111,25 @@ async def test_a_cancelled_guard_leaves_no_task_and_does_nothing(station, host):
     assert asyncio.all_tasks() == before
     await asyncio.sleep(0.5)
     assert not watched.off_air.is_set()
+
+
+async def test_a_failed_read_of_the_schedule_is_tried_again(station, host, monkeypatch):
+    """The database being away for a moment neither ends the guard nor the DJ."""
+    await asyncio.to_thread(
+        one_off_slot, station, host, started_ago=timedelta(seconds=62), minutes=1
+    )
+    monkeypatch.setattr(slot_guard, "RETRY_AFTER_ERROR_SECONDS", 0.05)
+    read_schedule = slot_guard.aair_time_end
+    failures = []
+
+    async def failing_once(*arguments):
+        if not failures:
+            failures.append("database away")
+            raise ConnectionError("database away")
+        return await read_schedule(*arguments)
+
+    monkeypatch.setattr(slot_guard, "aair_time_end", failing_once)
+    watched = Watched(station, host)
+    watched.guard.start()
+    await asyncio.wait_for(watched.off_air.wait(), WAIT_S)
+    assert failures == ["database away"]
