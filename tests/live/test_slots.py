@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.live.conftest import DJ, OPERATOR, OTHER_DJ, sqlite_installation
 from tests.live.test_broadcast import join
-from tests.live.test_security import WorkerProbe, get_json
+from tests.live.test_security import SETTLE_S, WorkerProbe, get_json
 from tests.live.test_sources import put, request, status_of
 from tests.support.audio import make_tone
 from tests.support.clients import connect, next_message, sign_in, stream_file
@@ -30,7 +31,9 @@ OVERRUN_MINUTES = 0.02  # 1.2 s
 TONE_SECONDS = 20.0
 # How long after its slot ends a DJ is off air at the latest, here.
 OFF_AIR_WITHIN_S = 15.0
-# The close code and error codes of docs/PROTOCOL.md.
+# Looks at a worker's task count that must agree before it counts as settled.
+STEADY_LOOKS = 5
+# The close code of docs/PROTOCOL.md.
 CLOSE_OUTSIDE_SLOT = 4410
 
 
@@ -79,6 +82,16 @@ class SlotsProbe(WorkerProbe):
             and self.listeners() == listeners
             and not self.ffmpeg_beside_the_autodj()
         )
+
+    async def keeps_at_most(self, tasks: int) -> bool:
+        """Whether the worker's tasks come down to ``tasks`` and stay there
+        for a few looks: they dip for a moment while the AutoDJ restarts."""
+        deadline = time.monotonic() + SETTLE_S
+        steady = 0
+        while time.monotonic() < deadline and steady < STEADY_LOOKS:
+            steady = steady + 1 if await asyncio.to_thread(self.tasks) <= tasks else 0
+            await asyncio.sleep(0.1)
+        return steady == STEADY_LOOKS
 
     def ffmpeg_beside_the_autodj(self) -> list[int]:
         return [
@@ -245,14 +258,18 @@ async def test_a_shoutcast_dj_outside_their_slot_reads_why(deployment, worker):
 async def test_staff_and_a_dj_in_the_early_window_go_live(
     deployment, worker, probe, user, starts_in
 ):
+    """The DJ's guard, asleep until their slot's warnings, goes with their
+    stop: the worker is back to its tasks from before."""
     await asyncio.to_thread(
         only_slot, deployment, starts_at=now() + starts_in, minutes=60
     )
+    tasks_before = await asyncio.to_thread(probe.tasks)
     dj = await start(worker, user)
     assert (await answer_to_start(dj))["type"] == "live"
     await dj.send(json.dumps({"type": "stop"}))
     await dj.close()
     assert await probe.settles_to(clients=0, listeners=0)
+    assert await probe.keeps_at_most(tasks_before)
 
 
 async def test_a_dj_is_warned_then_taken_off_air_and_the_autodj_is_back_in_1_s(
