@@ -239,6 +239,12 @@ RADIO_SOURCE_PROXY_PROTOCOL = env_bool("RADIO_SOURCE_PROXY_PROTOCOL", False)
 # Source sockets not logged in yet that one worker holds at most.
 RADIO_MAX_PENDING_SOURCES = env_int("RADIO_MAX_PENDING_SOURCES", 64)
 
+# --- Slots (stations that keep DJs to their shows' slots) --------------------
+# A DJ may go live this many minutes before their slot starts ...
+RADIO_SLOT_EARLY_MINUTES = env_float("RADIO_SLOT_EARLY_MINUTES", 5.0)
+# ... and is taken off air this many minutes after it ends.
+RADIO_SLOT_OVERRUN_MINUTES = env_float("RADIO_SLOT_OVERRUN_MINUTES", 5.0)
+
 # --- Chat ------------------------------------------------------------------
 # Chat messages a user may send at once (a token bucket's size) ...
 RADIO_CHAT_BURST_MESSAGES = env_int("RADIO_CHAT_BURST_MESSAGES", 5)
