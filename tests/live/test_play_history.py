@@ -8,7 +8,6 @@ import asyncio
 import csv
 import io
 import json
-import subprocess
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -20,7 +19,12 @@ import pytest
 from tests.live.conftest import DJ, STATION
 from tests.live.test_autodj import make_library
 from tests.live.test_broadcast import go_live, join
-from tests.live.test_sources import ffmpeg_source, icecast_url, stop_source
+from tests.live.test_sources import (
+    ffmpeg_source,
+    icecast_url,
+    stop_source,
+    update_title,
+)
 from tests.support.audio import make_tone
 from tests.support.clients import sign_in, stream_file
 
@@ -112,19 +116,6 @@ async def stored_play(worker, cookie: str, now_playing: dict[str, Any]) -> dict:
             await asyncio.sleep(0.1)
 
 
-def send_title(worker, song: str) -> str:
-    """Icecast's title update on ``worker``'s main site, as an encoder sends it."""
-    url = (
-        f"{worker.http_url}/admin/metadata?mode=updinfo&mount=/{STATION}"
-        f"&charset=UTF-8&song={urllib.parse.quote(song)}"
-    )
-    result = subprocess.run(
-        ["curl", "-sS", "-u", f"{DJ[0]}:{DJ[1]}", url],
-        capture_output=True, check=True, text=True,
-    )  # fmt: skip
-    return result.stdout
-
-
 async def test_every_title_is_stored_once_with_its_source_dj_and_listeners(
     workers, tone_mp3, tmp_path
 ):
@@ -170,7 +161,8 @@ async def test_every_title_is_stored_once_with_its_source_dj_and_listeners(
             (first, "Band - Sent Here"),
             (second, "Band - Sent There"),
         ):
-            answer = await asyncio.to_thread(send_title, worker, song)
+            query = f"charset=UTF-8&song={urllib.parse.quote(song)}"
+            answer = await asyncio.to_thread(update_title, worker, query, worker.port)
             assert "<return>1</return>" in answer
             title = song.split(" - ")[1]
             encoder = await ears[0].next_title(title=title, artist="Band")
