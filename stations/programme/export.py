@@ -27,6 +27,10 @@ CSV_COLUMNS = [
 ]
 # The last days exported when no dates are given, today included.
 DEFAULT_EXPORT_DAYS = 30
+# Days that may be asked for: beyond them a day's start in some time zones
+# is outside what datetime holds.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(9998, 12, 31)
 # A spreadsheet reads a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -56,9 +60,14 @@ def parse_day(query: Mapping[str, str], name: str) -> date | None:
         # fromisoformat takes more than YYYY-MM-DD (e.g. 20261130).
         if len(value) != len("YYYY-MM-DD"):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ExportRangeError(f"'{name}' must be a date as YYYY-MM-DD.") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ExportRangeError(
+            f"'{name}' must be between {EARLIEST_DAY} and {LATEST_DAY}."
+        )
+    return day
 
 
 def export_filename(station: Station, first: date, last: date) -> str:

@@ -254,6 +254,12 @@ async def test_csv_values_that_a_spreadsheet_would_run_are_quoted(station, dj):
         ({"from": "2026-13-01"}, "'from' must be a date as YYYY-MM-DD."),
         ({"to": "yesterday"}, "'to' must be a date as YYYY-MM-DD."),
         ({"from": "20260101"}, "'from' must be a date as YYYY-MM-DD."),
+        ({"from": "x" * 5000}, "'from' must be a date as YYYY-MM-DD."),
+        (
+            {"from": "9999-12-31", "to": "9999-12-31"},
+            "'to' must be between 1970-01-01 and 9998-12-31.",
+        ),
+        ({"from": "0001-01-01"}, "'from' must be between 1970-01-01 and 9998-12-31."),
         ({"from": "2026-02-01", "to": "2026-01-01"}, "'from' must not be after 'to'."),
         (
             {"from": "2025-01-01", "to": "2026-01-02"},
