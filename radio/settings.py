@@ -268,3 +268,9 @@ RADIO_SIGNUPS_PER_ADDRESS_PER_HOUR = env_int("RADIO_SIGNUPS_PER_ADDRESS_PER_HOUR
 RADIO_SOURCE_FAILURES_PER_MINUTE = env_int("RADIO_SOURCE_FAILURES_PER_MINUTE", 10)
 # ... from logging in as a source, with any password, for this many seconds.
 RADIO_SOURCE_BLOCK_SECONDS = env_int("RADIO_SOURCE_BLOCK_SECONDS", 60)
+
+# --- Play history (stations/programme/) ------------------------------------
+# Plays on one page of a station's history page.
+RADIO_HISTORY_PAGE_PLAYS = env_int("RADIO_HISTORY_PAGE_PLAYS", 100)
+# Most days of plays one CSV export may ask for.
+RADIO_HISTORY_EXPORT_MAX_DAYS = env_int("RADIO_HISTORY_EXPORT_MAX_DAYS", 366)

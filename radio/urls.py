@@ -15,4 +15,5 @@ urlpatterns = [
     path("accounts/", include("listeners.urls")),
     path("", include("stations.library.urls")),
     path("", include("stations.urls")),
+    path("", include("stations.programme.history_urls")),
 ]
