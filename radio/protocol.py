@@ -26,6 +26,7 @@ CHAT_DELETED = "chat.deleted"
 CHAT_MUTED = "chat.muted"
 CHAT_UNMUTED = "chat.unmuted"
 ERROR = "error"
+SCHEDULE = "schedule"
 # Client to server (each names its handler: ``chat.delete``, ``handle_chat_delete``).
 START = "start"
 STOP = "stop"
@@ -46,7 +47,7 @@ MESSAGE_TYPES = (
     HELLO, NOW_PLAYING, ON_AIR, LISTENERS, LIVE, CHAT, CHAT_HISTORY, CHAT_DELETED,
     CHAT_MUTED, CHAT_UNMUTED, ERROR, START, STOP, CHAT_DELETE, CHAT_MUTE,
     CHAT_UNMUTE, INBOX_SEND, INBOX_SENT, INBOX_READ, INBOX_BLOCK, INBOX_BLOCKED,
-    INBOX_UNBLOCK, INBOX_UNBLOCKED, INBOX_MESSAGE, INBOX_UNREAD,
+    INBOX_UNBLOCK, INBOX_UNBLOCKED, INBOX_MESSAGE, INBOX_UNREAD, SCHEDULE,
 )  # fmt: skip
 
 # --- Close codes -------------------------------------------------------------
