@@ -8,8 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from .models import Station
+from .programme.selectors import station_now_and_next
 from .runtime import get_bus
 from .selectors import astation_directory, astation_get, station_has_dj
 
@@ -28,10 +30,16 @@ def directory(request: HttpRequest) -> HttpResponse:
 def listen(request: HttpRequest, slug: str) -> HttpResponse:
     """The listener page of one station.
 
-    Template: ``stations/listen.html``; context: ``station``.
+    Template: ``stations/listen.html``; context: ``station``, ``on_now`` and
+    ``up_next`` (schedule occurrences, or None).
     """
     station = get_object_or_404(Station, slug=slug)
-    return render(request, "stations/listen.html", {"station": station})
+    on_now, up_next = station_now_and_next(station, timezone.now())
+    return render(
+        request,
+        "stations/listen.html",
+        {"station": station, "on_now": on_now, "up_next": up_next},
+    )
 
 
 @login_required

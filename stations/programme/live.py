@@ -18,6 +18,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -30,8 +31,9 @@ from stations.runtime import apublish_event
 from stations.streaming.hub import StationHub
 from stations.streaming.packets import Event
 
-from .schedule import Occurrence
-from .selectors import station_now_and_next
+from .models import Slot
+from .schedule import Occurrence, on_now, up_next
+from .selectors import station_slots
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +63,36 @@ def occurrence_as_dict(occurrence: Occurrence | None) -> dict[str, Any] | None:
     }
 
 
+def schedule_at(slots: list[Slot], zone: ZoneInfo, moment: datetime) -> dict[str, Any]:
+    """``{"now", "next"}``: the occurrences of ``slots`` at ``moment``, as sent."""
+    return {
+        "now": occurrence_as_dict(on_now(slots, zone, moment)),
+        "next": occurrence_as_dict(up_next(slots, zone, moment)),
+    }
+
+
 def station_schedule(station: Station, moment: datetime) -> dict[str, Any]:
-    """``{"now", "next"}``: the station's shows at ``moment``, as sent."""
-    now, upcoming = station_now_and_next(station, moment)
-    return {"now": occurrence_as_dict(now), "next": occurrence_as_dict(upcoming)}
+    return schedule_at(station_slots(station), station.zone, moment)
+
+
+def stations_schedules(
+    stations: list[Station], moment: datetime
+) -> dict[int, dict[str, Any]]:
+    """Each station's ``{"now", "next"}`` at ``moment``, read in one query."""
+    slots: dict[int, list[Slot]] = {station.pk: [] for station in stations}
+    for slot in (
+        Slot.objects.filter(show__station__in=stations)
+        .select_related("show")
+        .prefetch_related("show__hosts")
+    ):
+        slots[slot.show.station_id].append(slot)
+    return {
+        station.pk: schedule_at(slots[station.pk], station.zone, moment)
+        for station in stations
+    }
+
+
+astations_schedules = database_sync_to_async(stations_schedules)
 
 
 def _schedule_of(station_id: int) -> dict[str, Any]:

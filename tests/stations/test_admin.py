@@ -42,6 +42,7 @@ def station_form(station: Station, **changes) -> StationForm:
         "name": station.name,
         "description": station.description,
         "bitrate": station.bitrate,
+        "timezone": station.timezone,
         "djs": [],
         **changes,
     }
