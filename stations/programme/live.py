@@ -37,10 +37,11 @@ from .selectors import station_slots
 
 logger = logging.getLogger(__name__)
 
-# A watcher looks again at least this often, so that one whose station has
-# lost its last client here ends, and one that could not read the schedule
-# tries again (seconds).
-SCHEDULE_MAX_SLEEP_S = 3600
+# A watcher reads the schedule again at least this often (seconds): a
+# station that lost its last client here is let go, and an edit made where
+# the station bus does not reach (``addshow`` without Redis) is seen.
+SCHEDULE_MAX_SLEEP_S = 300
+# After the schedule could not be read, try again this soon (seconds).
 SCHEDULE_RETRY_S = 10
 # Wake this long after a boundary, so that the show has begun by the clock.
 BOUNDARY_MARGIN_S = 0.05
