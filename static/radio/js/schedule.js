@@ -6,12 +6,12 @@
  * a Monday of the reader's calendar.
  */
 
-import { el, jsonScript, onReady } from "./dom.js";
+import { el, jsonScript, onReady, timeOfDay } from "./dom.js";
+import { addDays, dayParam, mondayOf, parseDay, weekDays } from "./programme.js";
 
 // How often the "on now" mark is moved along, in ms.
 const REFRESH_MS = 30_000;
 
-const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dayName = new Intl.DateTimeFormat(undefined, {
   weekday: "long",
   day: "numeric",
@@ -23,43 +23,6 @@ const weekName = new Intl.DateTimeFormat(undefined, {
   year: "numeric",
 });
 
-/** Midnight (local) of the Monday of `date`'s week. */
-export function mondayOf(date) {
-  const day = new Date(date.getFullYear(), date.getMonth(), date.getDate());
-  return addDays(day, -((day.getDay() + 6) % 7));
-}
-
-/** `date` plus `days` calendar days, at local midnight. */
-export function addDays(date, days) {
-  return new Date(date.getFullYear(), date.getMonth(), date.getDate() + days);
-}
-
-/** "YYYY-MM-DD" of a local date; parseDay is its inverse (null if invalid). */
-export function dayParam(date) {
-  const pad = (value) => String(value).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-
-export function parseDay(text) {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text || "");
-  if (!match) return null;
-  const date = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
-  return Number.isNaN(date.getTime()) ? null : date;
-}
-
-/** The occurrences starting on each of the 7 local days from `monday`. */
-export function weekDays(occurrences, monday) {
-  return Array.from({ length: 7 }, (_, offset) => {
-    const start = addDays(monday, offset);
-    const end = addDays(monday, offset + 1);
-    const found = occurrences.filter((occurrence) => {
-      const begins = new Date(occurrence.start);
-      return begins >= start && begins < end;
-    });
-    return { day: start, occurrences: found };
-  });
-}
-
 function slotItem(occurrence, now) {
   const start = new Date(occurrence.start);
   const end = new Date(occurrence.end);
@@ -68,9 +31,9 @@ function slotItem(occurrence, now) {
   return el(
     "li",
     { class: onNow ? "schedule-slot on-now" : "schedule-slot" },
-    el("time", { datetime: occurrence.start }, clock.format(start)),
+    el("time", { datetime: occurrence.start }, timeOfDay(occurrence.start)),
     "–",
-    el("time", { datetime: occurrence.end }, clock.format(end)),
+    el("time", { datetime: occurrence.end }, timeOfDay(occurrence.end)),
     " ",
     el("span", { class: "schedule-show" }, occurrence.show.name),
     hosts.length
