@@ -66,6 +66,12 @@ class SlotInline(admin.TabularInline):
     extra = 1
     fields = ["kind", "weekday", "start_time", "starts_at", "duration_minutes"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "starts_at":
+            field.help_text = "One-off slots: the start, in the station's time zone."
+        return field
+
 
 @admin.register(Show)
 class ShowAdmin(admin.ModelAdmin):

@@ -87,3 +87,17 @@ def test_the_station_list_shows_the_programme_settings(staff_client, berlin):
     assert "Europe/Berlin" in page
     assert "DJs keep to their slots" in page
     assert "record live broadcasts" in page.lower()
+
+
+def test_the_show_pages_open(staff_client, berlin, host):
+    staff_client.post(
+        reverse("admin:programme_show_add"),
+        show_data(berlin, [host], WEEKLY_MONDAY_8PM),
+    )
+    show = Show.objects.get()
+    assert staff_client.get(reverse("admin:programme_show_add")).status_code == 200
+    changelist = staff_client.get(reverse("admin:programme_show_changelist"))
+    assert "Jazz" in changelist.content.decode()
+    change = staff_client.get(reverse("admin:programme_show_change", args=[show.pk]))
+    assert change.status_code == 200
+    assert 'value="20:00:00"' in change.content.decode()
