@@ -8,7 +8,7 @@ once it commits (``live.notify_schedule_on_commit``). Problems raise
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -51,7 +51,7 @@ def _validated(thing: Show | Slot) -> None:
             " ".join(
                 " ".join(errors)
                 if name == NON_FIELD_ERRORS
-                else f"{name}: {' '.join(errors)}"
+                else f"{thing._meta.get_field(name).verbose_name}: {' '.join(errors)}"
                 for name, errors in problem.message_dict.items()
             )
         ) from None
@@ -60,7 +60,8 @@ def _validated(thing: Show | Slot) -> None:
 def slot_describe(slot: Slot, station: Station) -> str:
     """When ``slot`` is on, in the station's local time: "Mondays 20:00-22:00"."""
     if slot.kind == Slot.Kind.WEEKLY:
-        start = datetime.combine(datetime(2001, 1, 1), slot.start_time)
+        # Any day will do: only the times are shown.
+        start = datetime.combine(date(2001, 1, 1), slot.start_time)
         days = f"{Slot.Weekday(slot.weekday).label}s"
     else:
         start = slot.starts_at.astimezone(station.zone).replace(tzinfo=None)
