@@ -80,3 +80,20 @@ def test_the_listener_page_shows_on_now_and_up_next(client, berlin, handover):
     assert '<span id="show-now">Early &lt;i&gt;</span>' in page
     assert '<span id="show-next">Late</span>' in page
     assert json.dumps(reverse("programme:schedule", args=[berlin.slug]))[1:-1] in page
+
+
+async def test_the_first_socket_to_join_again_reads_the_schedule_afresh(
+    sockets, anonymous, berlin, host
+):
+    """A worker whose station had no clients does not trust what it knew: a
+    slot made meanwhile where no edit reached it is in the next hello."""
+    room, hello = await sockets.join(berlin.slug, anonymous)
+    assert hello["schedule"] == {"now": None, "next": None}
+    await room.disconnect()
+    show = await sync_to_async(show_create)(station=berlin, name="Quiet", hosts=[])
+    # Made without a service, as by a process whose edits do not reach here.
+    await Slot.objects.acreate(
+        show=show, kind="once", starts_at=timezone.now(), duration_minutes=60
+    )
+    _, hello = await sockets.join(berlin.slug, anonymous)
+    assert hello["schedule"]["now"]["show"]["name"] == "Quiet"
