@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import icalendar
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -255,3 +256,10 @@ def test_the_calendar_parses_back_with_rrule_tzid_and_stable_uids(
         str(e["UID"])
         for e in icalendar.Calendar.from_ical(client.get(url).content).walk("VEVENT")
     }
+
+
+def test_forms_need_the_csrf_token(berlin, host):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(host)
+    assert client.post(shows_url(berlin), {"name": "Sneaky"}).status_code == 403
+    assert not Show.objects.exists()
