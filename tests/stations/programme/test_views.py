@@ -189,6 +189,7 @@ def test_the_schedule_lists_the_week_in_station_time_and_as_data(client, berlin,
         assert collector.times[0] == start
         assert ">20:00</time>" in page
         assert "Jazz &lt;b&gt;Night&lt;/b&gt;" in page
+        assert "with host</span>" in page
         data = json.loads(
             page.split('id="schedule-occurrences" type="application/json">')[1].split(
                 "</script>"
