@@ -29,6 +29,7 @@ ERROR = "error"
 # The broadcast socket: the DJ's slot ends soon (stations that keep DJs to
 # their slots).
 SLOT_ENDING = "slot_ending"
+SCHEDULE = "schedule"
 # Client to server (each names its handler: ``chat.delete``, ``handle_chat_delete``).
 START = "start"
 STOP = "stop"
@@ -50,6 +51,7 @@ MESSAGE_TYPES = (
     CHAT_MUTED, CHAT_UNMUTED, ERROR, START, STOP, CHAT_DELETE, CHAT_MUTE,
     CHAT_UNMUTE, INBOX_SEND, INBOX_SENT, INBOX_READ, INBOX_BLOCK, INBOX_BLOCKED,
     INBOX_UNBLOCK, INBOX_UNBLOCKED, INBOX_MESSAGE, INBOX_UNREAD, SLOT_ENDING,
+    SCHEDULE,
 )  # fmt: skip
 
 # --- Close codes -------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("listeners.urls")),
     path("", include("stations.library.urls")),
+    path("", include("stations.programme.urls")),
     path("", include("stations.urls")),
     path("", include("stations.programme.history_urls")),
 ]

@@ -49,7 +49,17 @@ class StationForm(forms.ModelForm):
 @admin.register(Station)
 class StationAdmin(admin.ModelAdmin):
     form = StationForm
-    list_display = ["name", "slug", "bitrate", "has_source_password", "created_at"]
+    list_display = [
+        "name",
+        "slug",
+        "bitrate",
+        "timezone",
+        "slots_enforced",
+        "record_broadcasts",
+        "has_source_password",
+        "created_at",
+    ]
+    list_filter = ["slots_enforced", "record_broadcasts"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["djs"]

@@ -155,6 +155,7 @@ class StationConsumer(StationSocket):
                 "listeners": hub.listener_estimate + 1,
                 "user": user.get_username() if user.is_authenticated else None,
                 "format": station_format(self.station),
+                "schedule": hub.state.schedule,
             },
         )
 

@@ -15,6 +15,7 @@ from typing import Any
 from radio.protocol import CHAT, CHAT_DELETED, CHAT_HISTORY, encode
 
 from .models import Station
+from .programme.live import follow_schedule
 from .runtime import get_bus
 from .selectors import achat_history
 from .streaming.audience import Listener
@@ -29,11 +30,14 @@ async def join_station(
 ) -> Listener:
     """Join ``make_listener(hub)`` to the station's output here.
 
-    With ``hello``, a socket's first message is ``hello(hub)`` and its second
+    With ``hello``, a socket's first message is ``hello(hub)``, built once
+    the station's schedule is known (``programme.live``), and its second
     ``chat.history``; chat that comes while the history is read follows it,
     once.
     """
     hub = await get_bus().attach(station.pk)
+    if hello:
+        await follow_schedule(station.pk, hub)
     mark = hub.events_published
     history = await achat_history(station) if hello else []
     # From here to hub.join() nothing is awaited, so what the client is told

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
 
 from radio.protocol import CHAT_HISTORY_MESSAGES
 
@@ -42,9 +43,16 @@ async def astation_directory(bus: StationBus) -> list[dict[str, Any]]:
     """Every station with its state on ``bus``, as ``stations.json`` lists them.
 
     On-air stations come first, then the most listened to, then by name.
-    Each entry has the fields of ``status.json`` plus ``description`` and
-    ``url`` (the listener page).
+    Each entry has the fields of ``status.json`` plus ``description``,
+    ``url`` (the listener page) and ``schedule`` (the shows on now and next).
     """
+    # Imported here: the programme's modules read stations through this one.
+    from .programme.live import astations_schedules
+
+    states = await astation_states(bus)
+    schedules = await astations_schedules(
+        [station for station, _, _ in states], timezone.now()
+    )
     entries = [
         {
             "slug": station.slug,
@@ -53,8 +61,9 @@ async def astation_directory(bus: StationBus) -> list[dict[str, Any]]:
             "url": station.get_absolute_url(),
             **state,
             "listeners": count,
+            "schedule": schedules[station.pk],
         }
-        for station, state, count in await astation_states(bus)
+        for station, state, count in states
     ]
     entries.sort(
         key=lambda entry: (

@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from .models import Station
 from .programme.plays import RECENT_PLAYS, station_recent_plays
+from .programme.selectors import station_now_and_next
 from .runtime import get_bus
 from .selectors import astation_directory, astation_get, station_has_dj
 
@@ -29,12 +31,16 @@ def directory(request: HttpRequest) -> HttpResponse:
 def listen(request: HttpRequest, slug: str) -> HttpResponse:
     """The listener page of one station.
 
-    Template: ``stations/listen.html``; context: ``station``, and
-    ``recent_plays`` with ``recent_plays_limit`` for "Recently played".
+    Template: ``stations/listen.html``; context: ``station``, ``on_now`` and
+    ``up_next`` (schedule occurrences, or None), and ``recent_plays`` with
+    ``recent_plays_limit`` for "Recently played".
     """
     station = get_object_or_404(Station, slug=slug)
+    on_now, up_next = station_now_and_next(station, timezone.now())
     context = {
         "station": station,
+        "on_now": on_now,
+        "up_next": up_next,
         "recent_plays": station_recent_plays(station),
         "recent_plays_limit": RECENT_PLAYS,
     }

@@ -41,6 +41,26 @@ def local_start(day: date, start_time: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, start_time, tzinfo=zone).astimezone(UTC)
 
 
+def week_monday(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+def days_of_week(
+    found: Iterable[Occurrence], monday: date, zone: ZoneInfo
+) -> list[tuple[date, list[Occurrence]]]:
+    """The seven days from ``monday`` in ``zone``, each with the occurrences
+    that start on it."""
+    days: dict[date, list[Occurrence]] = {
+        monday + timedelta(days=offset): [] for offset in range(7)
+    }
+    for occurrence in found:
+        day = occurrence.start.astimezone(zone).date()
+        if day in days:
+            days[day].append(occurrence)
+    return list(days.items())
+
+
 def occurrences(
     slots: Iterable[Slot], zone: ZoneInfo, start: datetime, end: datetime
 ) -> list[Occurrence]:

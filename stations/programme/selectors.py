@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from channels.db import database_sync_to_async
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from stations.models import Station
+from stations.selectors import station_has_dj
 
-from .models import Slot
-from .schedule import Occurrence, on_now, up_next
+from .models import Show, Slot
+from .schedule import Occurrence, occurrences, on_now, up_next
+
+# A week's page carries this much more than its seven days on each side, so
+# that a reader in any time zone (UTC-12 to UTC+14) finds their whole week.
+WEEK_MARGIN = timedelta(days=2)
 
 
 def station_slots(station: Station) -> list[Slot]:
@@ -32,6 +38,25 @@ def station_now_and_next(
     """The show on at ``moment`` and the one after it, by the schedule."""
     slots = station_slots(station)
     return on_now(slots, station.zone, moment), up_next(slots, station.zone, moment)
+
+
+def station_week(station: Station, monday: date) -> list[Occurrence]:
+    """The occurrences around the week from ``monday``, with ``WEEK_MARGIN``."""
+    start = datetime.combine(monday, time(), tzinfo=UTC) - WEEK_MARGIN
+    end = start + timedelta(days=7) + 2 * WEEK_MARGIN
+    return occurrences(station_slots(station), station.zone, start, end)
+
+
+def station_programme_editor(
+    station: Station, user: AbstractBaseUser | AnonymousUser
+) -> bool:
+    """Whether ``user`` may change the station's shows: its DJs and staff."""
+    return user.is_authenticated and (user.is_staff or station_has_dj(station, user))
+
+
+def station_shows(station: Station) -> list[Show]:
+    """The station's shows with their hosts and slots, by name."""
+    return list(Show.objects.filter(station=station).prefetch_related("hosts", "slots"))
 
 
 astation_on_now = database_sync_to_async(station_on_now)

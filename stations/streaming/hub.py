@@ -8,13 +8,14 @@ the burst of recent audio.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from radio.protocol import LISTENERS, MAX_LISTED_USERS, NOW_PLAYING, ON_AIR
+from radio.protocol import LISTENERS, MAX_LISTED_USERS, NOW_PLAYING, ON_AIR, SCHEDULE
 
 from .audience import Audience, Listener
 from .burst import BurstBuffer
@@ -58,6 +59,10 @@ class StationState:
     source: str | None = None
     broadcast: dict[str, Any] | None = None
     now_playing: dict[str, Any] | None = None
+    # The shows on now and next (``schedule`` messages), for ``hello``.
+    schedule: dict[str, Any] = field(
+        default_factory=lambda: {"now": None, "next": None}
+    )
 
     def apply(self, event: Event) -> None:
         if event.type == ON_AIR:
@@ -71,6 +76,8 @@ class StationState:
                 key: event.data[key]
                 for key in ("title", "artist", "source", "started_at", "seq")
             }
+        elif event.type == SCHEDULE:
+            self.schedule = {"now": event.data["now"], "next": event.data["next"]}
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +104,8 @@ class StationHub:
         self._counted_here = 0
         self._recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self.events_published = 0
+        # Set by each ``schedule`` event, for the worker's schedule watcher.
+        self.schedule_changed = asyncio.Event()
 
     @property
     def local_count(self) -> int:
@@ -162,6 +171,8 @@ class StationHub:
         self._recent_events.append(event)
         self.events_published += 1
         self.state.apply(event)
+        if event.type == SCHEDULE:
+            self.schedule_changed.set()
         if event.type == ON_AIR and not event.data["on_air"]:
             self.burst.clear()
         for listener in tuple(self._listeners):

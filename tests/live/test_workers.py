@@ -8,7 +8,7 @@ import json
 import pytest
 
 from stations.streaming.bus import LEASE_TTL_S
-from tests.live.conftest import OTHER_DJ
+from tests.live.conftest import DJ, OTHER_DJ, STATION
 from tests.live.test_broadcast import (
     BURST_MS,
     SENT_SECONDS,
@@ -96,3 +96,53 @@ async def test_station_goes_off_air_when_its_producers_worker_dies(
         off_air = await next_message(socket, "on_air")
     await socket.close()
     assert off_air["on_air"] is False
+
+
+# Where the one-off show of the schedule test begins: after both sockets join.
+SHOW_LEAD_S = 3
+MAKE_SHOW = f"""
+from datetime import timedelta
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from stations.models import Station
+from stations.programme.models import Slot
+from stations.programme.services import show_create
+show = show_create(
+    station=Station.objects.get(slug={STATION!r}),
+    name="Across Workers",
+    hosts=[get_user_model().objects.get(username={DJ[0]!r})],
+)
+Slot.objects.create(
+    show=show, kind="once", duration_minutes=1,
+    starts_at=timezone.now() + timedelta(seconds={SHOW_LEAD_S}),
+)
+"""
+RENAME_SHOW = """
+from stations.programme.models import Show
+from stations.programme.services import show_update
+show = Show.objects.get(name="Across Workers")
+show_update(show=show, name="Renamed <b>", hosts=show.hosts.all())
+"""
+
+
+async def test_every_worker_tells_its_listeners_the_show_on_now(
+    shared_deployment, workers
+):
+    """hello carries the next show; each worker says schedule when it begins,
+    and when an operator renames it (through Redis)."""
+    await asyncio.to_thread(shared_deployment.shell, MAKE_SHOW)
+    joined = [await join(worker) for worker in workers]
+    for _, hello in joined:
+        assert hello["schedule"]["now"] is None
+        assert hello["schedule"]["next"]["show"]["hosts"] == [DJ[0]]
+    async with asyncio.timeout(SHOW_LEAD_S + 5):
+        begun = [await next_message(socket, "schedule") for socket, _ in joined]
+    for message in begun:
+        assert message["now"]["show"]["name"] == "Across Workers"
+        assert message["now"]["start"] == joined[0][1]["schedule"]["next"]["start"]
+    await asyncio.to_thread(shared_deployment.shell, RENAME_SHOW)
+    async with asyncio.timeout(10):
+        renamed = [await next_message(socket, "schedule") for socket, _ in joined]
+    for socket, _ in joined:
+        await socket.close()
+    assert [m["now"]["show"]["name"] for m in renamed] == ["Renamed <b>"] * 2

@@ -26,6 +26,7 @@ HELLO_FIELDS = {
     "listeners",
     "user",
     "format",
+    "schedule",
 }
 
 
@@ -58,6 +59,7 @@ async def test_hello_comes_first_with_the_protocol_fields(
     assert hello["type"] == "hello"
     assert hello["station"] == {"slug": STATION_SLUG, "name": "Test FM"}
     assert hello["on_air"] is False
+    assert hello["schedule"] == {"now": None, "next": None}
     assert hello["source"] is None
     assert hello["now_playing"] is None
     assert isinstance(hello["listeners"], int)

@@ -5,6 +5,7 @@
  */
 
 import { el } from "./dom.js";
+import { scheduleLines } from "./programme.js";
 
 // How often the directory asks for fresh state, in ms.
 const POLL_MS = 3000;
@@ -35,6 +36,7 @@ function card(station) {
         { class: "station-body" },
         el("span", { class: "station-title" }, station.name),
         el("span", { class: "station-now muted" }),
+        el("span", { class: "station-programme muted" }),
       ),
       el(
         "span",
@@ -61,6 +63,17 @@ function describe(station) {
   return station.description || "Off air";
 }
 
+/** "On now: Jazz (until 22:00) · Next: News at 22:00", or "". */
+export function programmeText(schedule) {
+  const lines = scheduleLines(schedule);
+  return [
+    lines.now && `On now: ${lines.now.name} (${lines.now.when})`,
+    lines.next && `Next: ${lines.next.name} ${lines.next.when}`,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+}
+
 function update(stations) {
   list.querySelector(".stations-empty")?.remove();
   const items = stations.map((station) => {
@@ -68,6 +81,7 @@ function update(stations) {
     item.dataset.onAir = String(station.on_air);
     item.querySelector(".station-title").textContent = station.name;
     item.querySelector(".station-now").textContent = describe(station);
+    item.querySelector(".station-programme").textContent = programmeText(station.schedule);
     const badge = item.querySelector(".on-air-badge");
     badge.dataset.onAir = String(station.on_air);
     badge.querySelector(".label").textContent = station.on_air ? "On air" : "Off air";

@@ -11,6 +11,7 @@ import { Connection, socketUrl } from "./connection.js";
 import { inboxErrorText } from "./inbox.js";
 import { behindLabel } from "./live-edge.js";
 import { LivePlayer } from "./player.js";
+import { scheduleLines } from "./programme.js";
 import { CLOSE, TYPES } from "./protocol.js";
 import { RecentPlays } from "./recent-plays.js";
 import { siteInbox } from "./site.js";
@@ -54,6 +55,10 @@ connection.on("json", (message) => {
       setOnAir(message.on_air);
       setListeners(message.listeners);
       showTitle(message.now_playing);
+      showSchedule(message.schedule);
+      break;
+    case TYPES.schedule:
+      showSchedule(message);
       break;
     case TYPES.nowPlaying:
       player.atSeq(message.seq, () => {
@@ -91,6 +96,17 @@ function setOnAir(value) {
   const badge = $("on-air");
   badge.dataset.onAir = String(onAir);
   badge.querySelector(".label").textContent = onAir ? "On air" : "Off air";
+}
+
+function showSchedule(schedule) {
+  const lines = scheduleLines(schedule);
+  for (const key of ["now", "next"]) {
+    $(`show-${key}`).textContent = lines[key]?.name ?? "Nothing scheduled";
+    $(`show-${key}-time`).textContent = lines[key]?.when ?? "";
+  }
+  const programme = $("programme");
+  programme.dataset.now = schedule?.now?.show.slug ?? "";
+  programme.dataset.next = schedule?.next?.show.slug ?? "";
 }
 
 function setListeners(count) {
