@@ -23,5 +23,10 @@ def test_the_demo_station_has_a_dj_and_a_library_to_play(settings, tmp_path, cap
     assert all(track.duration_ms == pytest.approx(40_000, rel=0.02) for track in tracks)
     assert all(-22 < track.loudness_lufs < -10 for track in tracks)
 
+    show = station.shows.get()
+    assert list(show.hosts.values_list("username", flat=True)) == ["demo-dj"]
+    assert sorted(show.slots.values_list("weekday", flat=True)) == [0, 1, 2, 3, 4]
+
     call_command("setupdemo")
     assert Track.objects.filter(station=station).count() == 3
+    assert station.shows.get().slots.count() == 5

@@ -1,6 +1,7 @@
 import secrets
 import subprocess
 import tempfile
+from datetime import time
 from pathlib import Path
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand
 
 from stations.library.services import track_add
+from stations.programme.services import show_create, slot_add_weekly
 from stations.services import station_create_or_update
 
 DEMO_DJ = "demo-dj"
@@ -19,13 +21,19 @@ DEMO_CHORDS = [
     ("Open G", (196.0, 246.94, 293.66)),
 ]
 DEMO_TRACK_SECONDS = 40
+# The demo DJ's show: weekdays (0 is Monday) at this local time, this long.
+DEMO_SHOW = "Evening Session"
+DEMO_SHOW_DAYS = range(5)
+DEMO_SHOW_START = time(19, 0)
+DEMO_SHOW_MINUTES = 120
 
 
 class Command(BaseCommand):
     help = (
         "Make the demo station and its DJ, with a new password, and say how to "
         "sign in. The first time, the station's AutoDJ library gets a few "
-        "short pieces made with ffmpeg, so that it is on air at once."
+        "short pieces made with ffmpeg, so that it is on air at once, and the "
+        "demo DJ a weekday evening show."
     )
 
     def handle(self, *args, **options):
@@ -42,6 +50,20 @@ class Command(BaseCommand):
                     path = make_chord(Path(folder), title, notes)
                     with path.open("rb") as handle:
                         track_add(station=station, upload=File(handle, path.name))
+        if not station.shows.exists():
+            show = show_create(
+                station=station,
+                name=DEMO_SHOW,
+                hosts=[user],
+                description="The demo DJ live from the studio page, weekday evenings.",
+            )
+            for weekday in DEMO_SHOW_DAYS:
+                slot_add_weekly(
+                    show=show,
+                    weekday=weekday,
+                    start=DEMO_SHOW_START,
+                    minutes=DEMO_SHOW_MINUTES,
+                )
         self.stdout.write(
             f"Demo station: /stations/{station.slug}/ · its DJ signs in at "
             f"/accounts/login/ as {DEMO_DJ!r} with password {password!r}"
