@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .models import Station
+from .programme.recording import recording_start
 from .runtime import broadcast_settings, get_bus
 from .streaming.broadcast import Broadcast, OnAir
 from .streaming.bus import Claim
@@ -35,4 +36,9 @@ async def go_live(
         settings=broadcast_settings(station),
         on_lost=on_lost,
     )
-    return broadcast, await broadcast.start(mime, sniff=sniff)
+    claim = await broadcast.start(mime, sniff=sniff)
+    if claim is not Claim.REFUSED:
+        broadcast.recorder = await recording_start(
+            station, broadcast, claim, user_id=user_id, dj=on_air.dj
+        )
+    return broadcast, claim
