@@ -14,5 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("listeners.urls")),
     path("", include("stations.library.urls")),
+    path("", include("stations.programme.archive_urls")),
     path("", include("stations.urls")),
 ]
