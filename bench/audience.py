@@ -1236,6 +1236,11 @@ def start_server(args, workdir: Path, server_log: Path):
         "createstation", STATION, "--name", "Bench", "--dj", DJ[0],
         "--bitrate", str(args.bitrate),
     )  # fmt: skip
+    if args.no_recording:
+        deployment.shell(
+            "from stations.models import Station; "
+            f"Station.objects.filter(slug={STATION!r}).update(record_broadcasts=False)"
+        )
     # The child inherits this process's CPU set, open-files limit and
     # stdout/stderr (daphne's access log goes to a file, not the console).
     # Options as bin/run serves production.
@@ -1351,6 +1356,11 @@ def main() -> int:
         "--server-uvloop",
         action="store_true",
         help="EXPERIMENT: run daphne's Twisted asyncio reactor on uvloop",
+    )
+    parser.add_argument(
+        "--no-recording",
+        action="store_true",
+        help="the station does not record its live broadcasts",
     )
     parser.add_argument("--label", default="")
     parser.add_argument(

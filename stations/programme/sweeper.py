@@ -37,7 +37,9 @@ def start() -> asyncio.Task:
 async def sweep_regularly() -> None:
     while True:
         try:
-            await database_sync_to_async(sweep)()
+            # Off the worker's one thread for database calls: walking a
+            # long recording's frames takes a while.
+            await database_sync_to_async(sweep, thread_sensitive=False)()
         except Exception:
             logger.exception("Sweeping the recordings failed")
         await asyncio.sleep(settings.RADIO_RECORDING_SWEEP_SECONDS)
