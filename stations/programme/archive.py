@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from stations.models import Station
 from stations.selectors import station_has_dj
@@ -16,7 +16,7 @@ def public_episodes(station: Station) -> QuerySet[Episode]:
     return (
         Episode.objects.filter(station=station, published=True)
         .exclude(ended_at=None)
-        .select_related("show")
+        .select_related("station", "show")
         .order_by("-started_at", "-id")
     )
 
@@ -25,14 +25,23 @@ def show_public_episodes(show: Show) -> QuerySet[Episode]:
     return public_episodes(show.station).filter(show=show)
 
 
+def tracklist_order() -> QuerySet[Play]:
+    return Play.objects.order_by("offset_ms", "started_at", "id")
+
+
 def episode_tracklist(episode: Episode) -> list[Play]:
     """What was played in the episode, in the order it was played."""
-    return list(episode.tracklist.order_by("offset_ms", "started_at", "id"))
+    return list(tracklist_order().filter(episode=episode))
+
+
+def with_tracklists(episodes: QuerySet[Episode]) -> QuerySet[Episode]:
+    """``episodes``, each with its ``tracklist.all()`` fetched in order."""
+    return episodes.prefetch_related(Prefetch("tracklist", tracklist_order()))
 
 
 def studio_episodes(station: Station) -> QuerySet[Episode]:
     """Every episode of the station, recording or not, published or not."""
-    return Episode.objects.filter(station=station).select_related("show")
+    return Episode.objects.filter(station=station).select_related("station", "show")
 
 
 def may_manage_episodes(

@@ -14,7 +14,7 @@ from django.utils.feedgenerator import Enclosure, Rss201rev2Feed
 
 from stations.models import Station
 
-from .archive import clock, episode_tracklist, public_episodes, show_public_episodes
+from .archive import clock, public_episodes, show_public_episodes, with_tracklists
 from .audio import MIME_TYPE
 from .models import Episode, Show
 
@@ -107,7 +107,7 @@ class StationPodcast(Feed):
 
     def items(self, podcast: Podcast) -> list[Episode]:
         return with_audio_urls(
-            podcast, public_episodes(podcast.station)[:FEED_EPISODES]
+            podcast, with_tracklists(public_episodes(podcast.station))[:FEED_EPISODES]
         )
 
     def item_title(self, episode: Episode) -> str:
@@ -131,7 +131,7 @@ class StationPodcast(Feed):
     def item_description(self, episode: Episode) -> str:
         """Who presented it, then its tracklist, one title a line."""
         lines = [f"Presented by {episode.dj_name}."]
-        for play in episode_tracklist(episode):
+        for play in episode.tracklist.all():
             lines.append(f"{clock(play.offset_ms)} {play}")
         return "\n".join(lines)
 
@@ -177,5 +177,5 @@ class ShowPodcast(StationPodcast):
 
     def items(self, podcast: Podcast) -> list[Episode]:
         return with_audio_urls(
-            podcast, show_public_episodes(podcast.show)[:FEED_EPISODES]
+            podcast, with_tracklists(show_public_episodes(podcast.show))[:FEED_EPISODES]
         )

@@ -160,6 +160,9 @@ def test_the_audio_is_whole_without_a_range_and_416_past_its_end(station):
     assert whole["Accept-Ranges"] == "bytes"
     suffix = Client().get(url, headers={"Range": "bytes=-100"})
     assert suffix.status_code == 206 and body(suffix) == AUDIO[-100:]
+    head = Client().head(url, headers={"Range": "bytes=0-9"})
+    assert head.status_code == 206 and head["Content-Length"] == "10"
+    assert head.content == b""
     past = Client().get(url, headers={"Range": f"bytes={len(AUDIO)}-"})
     assert past.status_code == 416
     assert past["Content-Range"] == f"bytes */{len(AUDIO)}"
