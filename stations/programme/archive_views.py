@@ -124,7 +124,9 @@ def studio_episode_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def studio_episode_edit(request: HttpRequest, slug: str, episode_id: int):
+def studio_episode_edit(
+    request: HttpRequest, slug: str, episode_id: int
+) -> HttpResponse:
     """Rename an episode, and publish or hide it."""
     edited = _managed_episode(request, slug, episode_id)
     if edited.ended_at is None:
@@ -144,7 +146,9 @@ def studio_episode_edit(request: HttpRequest, slug: str, episode_id: int):
 
 @login_required
 @require_POST
-def studio_episode_delete(request: HttpRequest, slug: str, episode_id: int):
+def studio_episode_delete(
+    request: HttpRequest, slug: str, episode_id: int
+) -> HttpResponse:
     """Delete an episode and its recording."""
     deleted = _managed_episode(request, slug, episode_id)
     if deleted.ended_at is None:

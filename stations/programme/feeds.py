@@ -3,6 +3,7 @@ Namespace's ``podcast`` tags) of a station's and a show's episodes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +72,7 @@ class Podcast:
     request: HttpRequest
 
 
-def with_audio_urls(podcast: Podcast, episodes) -> list[Episode]:
+def with_audio_urls(podcast: Podcast, episodes: Iterable[Episode]) -> list[Episode]:
     """``episodes``, each with the absolute URL of its audio (``audio_url``):
     podcast apps take no relative enclosure URL."""
     listed = list(episodes)

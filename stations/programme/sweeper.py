@@ -17,6 +17,7 @@ from pathlib import Path
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 
 from stations.runtime import run_in_background
 from stations.streaming.mp3 import whole_frames
@@ -112,6 +113,6 @@ def episodes_expire(*, older_than: datetime, max_bytes: int) -> int:
     return deleted + _episodes_delete(Episode.objects.filter(pk__in=over))
 
 
-def _episodes_delete(episodes) -> int:
+def _episodes_delete(episodes: QuerySet[Episode]) -> int:
     """Delete ``episodes`` (their files go with them: see apps.py)."""
     return episodes.delete()[1].get(Episode._meta.label, 0)
