@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,8 +15,9 @@ from stations import runtime
 from stations.broadcasts import go_live
 from stations.models import Station
 from stations.programme.models import Episode, Show, Slot
+from stations.sources.auth import SOURCE_PASSWORD_USER_ID
 from stations.streaming.broadcast import OnAir
-from stations.streaming.bus import Claim
+from stations.streaming.bus import AUTODJ, Claim, Lease
 from stations.streaming.mp3 import FrameSplitter, parse_header, whole_frames
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,10 +56,10 @@ def seconds_of_mp3(tone_mp3) -> list[bytes]:
     return chunks
 
 
-async def start(station, dj):
+async def start(station, dj, *, user_id=None):
     return await go_live(
         station,
-        user_id=dj.pk,
+        user_id=dj.pk if user_id is None else user_id,
         on_air=OnAir(dj=dj.username),
         mime="audio/mpeg",
         on_lost=lambda reason: None,
@@ -75,7 +77,7 @@ def length_ms(frames: bytes) -> float:
 
 
 def recorded(episode: Episode) -> bytes:
-    return open(episode.file.path, "rb").read()
+    return Path(episode.file.path).read_bytes()
 
 
 async def test_a_broadcast_is_recorded_with_its_tracklist(station, dj, seconds_of_mp3):
@@ -172,3 +174,36 @@ async def test_a_resumed_broadcast_goes_on_in_the_same_episode(
     assert recorded(episode) == b"".join(seconds_of_mp3[:3])
     _, duration_ms = whole_frames(io.BytesIO(recorded(episode)))
     assert episode.duration_ms == pytest.approx(duration_ms, abs=1)
+
+
+async def test_a_source_password_broadcast_has_no_dj_account(
+    station, dj, seconds_of_mp3
+):
+    """A source logged in with the station's source password is named by
+    its login, with no user behind it."""
+    broadcast, _ = await start(station, dj, user_id=SOURCE_PASSWORD_USER_ID)
+    await broadcast.feed(seconds_of_mp3[0])
+    await broadcast.stop()
+    episode = await Episode.objects.aget()
+    assert (episode.dj_id, episode.dj_name) == (None, "rec-dj")
+
+
+async def test_a_dropped_broadcast_the_autodj_took_over_is_finished(
+    station, dj, seconds_of_mp3, settings
+):
+    """The AutoDJ takes a station whose DJ dropped: the grace ends with the
+    lease lost, and the episode is finished with what was recorded."""
+    settings.RADIO_DJ_RECONNECT_GRACE_SECONDS = 0.3
+    dropped, _ = await start(station, dj)
+    await dropped.feed(seconds_of_mp3[0])
+    grace = asyncio.create_task(dropped.suspend(flush=True))
+    autodj = Lease(station_id=station.pk, token="autodj", user_id=0, kind=AUTODJ)
+    async with asyncio.timeout(5):
+        while await runtime.get_bus().claim(autodj, ttl_s=5) is Claim.REFUSED:
+            await asyncio.sleep(0.01)
+    await grace
+
+    episode = await Episode.objects.aget()
+    assert episode.ended_at is not None
+    assert recorded(episode) == seconds_of_mp3[0]
+    assert episode.size_bytes == len(seconds_of_mp3[0])
