@@ -144,8 +144,13 @@ class EpisodeRecorder:
         # after what an earlier broadcast of the same episode recorded.
         self.duration_ms = float(episode.duration_ms)
         self.size_bytes = episode.size_bytes
-        # Where each recorded packet starts, by seq: the tracklist's offsets.
-        self._offsets: dict[int, float] = {}
+        # (seq, where it starts) of each recorded packet, in order: the
+        # tracklist's offsets.
+        self._packets: list[tuple[int, float]] = []
+        # How many packets there were at the last two heartbeats: each
+        # heartbeat offers the packets since the one before last, so a title
+        # stored late is still linked, without copying the whole list.
+        self._marks = (0, 0)
         self._buffer = bytearray()
         self._file: BinaryIO | None = None
         # Set once the recorder stops: paused, finished, or no longer the
@@ -156,7 +161,7 @@ class EpisodeRecorder:
     def record(self, seq: int, frames: bytes, duration_ms: float) -> None:
         if self._stopping.is_set():
             return
-        self._offsets[seq] = self.duration_ms
+        self._packets.append((seq, self.duration_ms))
         self._buffer += frames
         self.duration_ms += duration_ms
         self.size_bytes += len(frames)
@@ -175,7 +180,7 @@ class EpisodeRecorder:
                 token=self.token,
                 duration_ms=round(self.duration_ms),
                 size_bytes=self.size_bytes,
-                offsets=self._offsets,
+                packets=self._packets,
             )
         except Exception:
             logger.exception("Could not finish episode %s", self.episode_id)
@@ -221,6 +226,11 @@ class EpisodeRecorder:
         self._file.write(frames)
         self._file.flush()
 
+    def _recent_packets(self) -> list[tuple[int, float]]:
+        since, last = self._marks
+        self._marks = (last, len(self._packets))
+        return self._packets[since:]
+
     async def _heartbeat(self) -> bool:
         try:
             return await aepisode_heartbeat(
@@ -228,7 +238,7 @@ class EpisodeRecorder:
                 token=self.token,
                 duration_ms=round(self.duration_ms),
                 size_bytes=self.size_bytes,
-                offsets=dict(self._offsets),
+                packets=self._recent_packets(),
             )
         except Exception:
             logger.exception("Could not update episode %s", self.episode_id)
@@ -241,7 +251,7 @@ def episode_heartbeat(
     token: str,
     duration_ms: int,
     size_bytes: int,
-    offsets: dict[int, float],
+    packets: list[tuple[int, float]],
 ) -> bool:
     """Say the recording is alive and link the titles played so far; False
     if ``token`` no longer records the episode."""
@@ -254,7 +264,7 @@ def episode_heartbeat(
             size_bytes=size_bytes,
         )
         if updated:
-            plays_link_by_seq(episode_id, offsets, end_ms=None)
+            plays_link_by_seq(episode_id, packets, end_ms=None)
     return bool(updated)
 
 
@@ -264,7 +274,7 @@ def episode_finish(
     token: str,
     duration_ms: int,
     size_bytes: int,
-    offsets: dict[int, float],
+    packets: list[tuple[int, float]],
 ) -> Episode | None:
     """Finish the episode if ``token`` still records it: its length, its
     tracklist. One that recorded nothing is deleted."""
@@ -283,7 +293,7 @@ def episode_finish(
         episode.size_bytes = size_bytes
         episode.ended_at = episode.recorded_at = datetime.now(UTC)
         episode.save()
-        plays_link_by_seq(episode_id, offsets, end_ms=duration_ms)
+        plays_link_by_seq(episode_id, packets, end_ms=duration_ms)
     return episode
 
 
@@ -292,16 +302,17 @@ aepisode_finish = database_sync_to_async(episode_finish)
 
 
 def plays_link_by_seq(
-    episode_id: int, offsets: dict[int, float], *, end_ms: int | None
+    episode_id: int, packets: list[tuple[int, float]], *, end_ms: int | None
 ) -> None:
     """Put the station's titles whose packet was recorded on the tracklist.
 
     With ``end_ms`` (the recording is over), a title set after the last
     recorded packet is put at the end.
     """
-    if not offsets:
+    if not packets:
         return
-    first, last = min(offsets), max(offsets)
+    offsets = dict(packets)
+    first, last = packets[0][0], packets[-1][0]
     episode = Episode.objects.only("station_id").get(pk=episode_id)
     plays = Play.objects.filter(
         station_id=episode.station_id,

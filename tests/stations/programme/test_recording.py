@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from stations import runtime
 from stations.broadcasts import go_live
 from stations.models import Station
-from stations.programme.models import Episode, Show, Slot
+from stations.programme.models import Episode, Play, Show, Slot
 from stations.sources.auth import SOURCE_PASSWORD_USER_ID
 from stations.streaming.broadcast import OnAir
 from stations.streaming.bus import AUTODJ, Claim, Lease
@@ -207,3 +207,33 @@ async def test_a_dropped_broadcast_the_autodj_took_over_is_finished(
     assert episode.ended_at is not None
     assert recorded(episode) == seconds_of_mp3[0]
     assert episode.size_bytes == len(seconds_of_mp3[0])
+
+
+async def test_titles_join_the_tracklist_while_the_show_records(
+    station, dj, seconds_of_mp3, settings
+):
+    """Heartbeats link each title as it is played, and keep the file
+    written: a worker that dies keeps them."""
+    settings.RADIO_RECORDING_FLUSH_SECONDS = 0.02
+    settings.RADIO_RECORDING_HEARTBEAT_SECONDS = 0.02
+    broadcast, _ = await start(station, dj)
+    await broadcast.feed(seconds_of_mp3[0])
+    await broadcast.set_now_playing(title="Early", artist="")
+    for chunk in seconds_of_mp3[1:4]:
+        await broadcast.feed(chunk)
+        await asyncio.sleep(0.1)  # several heartbeats apart
+    await broadcast.set_now_playing(title="Later", artist="")
+    await broadcast.feed(seconds_of_mp3[4])
+
+    async with asyncio.timeout(5):
+        while await Play.objects.exclude(episode=None).acount() < 2:
+            await asyncio.sleep(0.02)
+    episode = await Episode.objects.aget()
+    assert episode.ended_at is None
+    offsets = [p.offset_ms async for p in episode.tracklist.order_by("offset_ms")]
+    assert offsets[0] == pytest.approx(length_ms(seconds_of_mp3[0]), abs=PACKET_MS)
+    assert offsets[1] == pytest.approx(
+        length_ms(b"".join(seconds_of_mp3[:4])), abs=PACKET_MS
+    )
+    assert recorded(episode) == b"".join(seconds_of_mp3[:5])[: len(recorded(episode))]
+    await broadcast.stop()
