@@ -230,7 +230,8 @@ RADIO_RECORDING_FLUSH_SECONDS = env_float("RADIO_RECORDING_FLUSH_SECONDS", 1.0)
 # How often a recording tells the database it is alive, in seconds.
 RADIO_RECORDING_HEARTBEAT_SECONDS = env_float("RADIO_RECORDING_HEARTBEAT_SECONDS", 5.0)
 # A recording silent this long, in seconds, lost its worker: the sweeper
-# finishes its episode from what its file holds.
+# finishes its episode from what its file holds. Longer than the reconnect
+# grace, through which a dropped DJ's recording is silent.
 RADIO_RECORDING_STALE_SECONDS = env_float("RADIO_RECORDING_STALE_SECONDS", 30.0)
 # How often each worker sweeps (stale recordings, retention), in seconds.
 RADIO_RECORDING_SWEEP_SECONDS = env_float("RADIO_RECORDING_SWEEP_SECONDS", 60.0)
