@@ -1236,7 +1236,7 @@ def start_server(args, workdir: Path, server_log: Path):
         "createstation", STATION, "--name", "Bench", "--dj", DJ[0],
         "--bitrate", str(args.bitrate),
     )  # fmt: skip
-    if args.no_recording:
+    if not args.record:
         deployment.shell(
             "from stations.models import Station; "
             f"Station.objects.filter(slug={STATION!r}).update(record_broadcasts=False)"
@@ -1358,9 +1358,10 @@ def main() -> int:
         help="EXPERIMENT: run daphne's Twisted asyncio reactor on uvloop",
     )
     parser.add_argument(
-        "--no-recording",
-        action="store_true",
-        help="the station does not record its live broadcasts",
+        "--record",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="record the DJ's broadcast, as stations do by default (--no-record)",
     )
     parser.add_argument("--label", default="")
     parser.add_argument(

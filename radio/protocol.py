@@ -26,6 +26,9 @@ CHAT_DELETED = "chat.deleted"
 CHAT_MUTED = "chat.muted"
 CHAT_UNMUTED = "chat.unmuted"
 ERROR = "error"
+# The broadcast socket: the DJ's slot ends soon (stations that keep DJs to
+# their slots).
+SLOT_ENDING = "slot_ending"
 # Client to server (each names its handler: ``chat.delete``, ``handle_chat_delete``).
 START = "start"
 STOP = "stop"
@@ -46,7 +49,7 @@ MESSAGE_TYPES = (
     HELLO, NOW_PLAYING, ON_AIR, LISTENERS, LIVE, CHAT, CHAT_HISTORY, CHAT_DELETED,
     CHAT_MUTED, CHAT_UNMUTED, ERROR, START, STOP, CHAT_DELETE, CHAT_MUTE,
     CHAT_UNMUTE, INBOX_SEND, INBOX_SENT, INBOX_READ, INBOX_BLOCK, INBOX_BLOCKED,
-    INBOX_UNBLOCK, INBOX_UNBLOCKED, INBOX_MESSAGE, INBOX_UNREAD,
+    INBOX_UNBLOCK, INBOX_UNBLOCKED, INBOX_MESSAGE, INBOX_UNREAD, SLOT_ENDING,
 )  # fmt: skip
 
 # --- Close codes -------------------------------------------------------------
@@ -56,6 +59,8 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NO_SUCH_STATION = 4404
 CLOSE_TOO_FAR_BEHIND = 4408
 CLOSE_DJ_ALREADY_LIVE = 4409
+# Not the DJ's slot: refused in answer to ``start``, or taken off air after it.
+CLOSE_OUTSIDE_SLOT = 4410
 CLOSE_MESSAGE_TOO_BIG = 1009
 # The server failed while handling the client's message (a bug, logged).
 CLOSE_INTERNAL_ERROR = 1011
@@ -71,9 +76,12 @@ IDLE = "idle"
 INPUT_FAILED = "input_failed"
 TOO_FAST = "too_fast"
 UNKNOWN_USER = "unknown_user"
+OUTSIDE_SLOT = "outside_slot"
+SLOT_ENDED = "slot_ended"
 ERROR_CODES = (
     BAD_REQUEST, AUTH_REQUIRED, FORBIDDEN, TOO_LONG, RATE_LIMITED,
-    UNSUPPORTED_FORMAT, IDLE, INPUT_FAILED, TOO_FAST, UNKNOWN_USER,
+    UNSUPPORTED_FORMAT, IDLE, INPUT_FAILED, TOO_FAST, UNKNOWN_USER, OUTSIDE_SLOT,
+    SLOT_ENDED,
 )  # fmt: skip
 
 # --- Limits ------------------------------------------------------------------
@@ -204,6 +212,7 @@ def for_pages() -> dict[str, Any]:
             "noSuchStation": CLOSE_NO_SUCH_STATION,
             "tooFarBehind": CLOSE_TOO_FAR_BEHIND,
             "djAlreadyLive": CLOSE_DJ_ALREADY_LIVE,
+            "outsideSlot": CLOSE_OUTSIDE_SLOT,
             "messageTooBig": CLOSE_MESSAGE_TOO_BIG,
             "internalError": CLOSE_INTERNAL_ERROR,
         },

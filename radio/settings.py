@@ -259,6 +259,12 @@ RADIO_SOURCE_PROXY_PROTOCOL = env_bool("RADIO_SOURCE_PROXY_PROTOCOL", False)
 # Source sockets not logged in yet that one worker holds at most.
 RADIO_MAX_PENDING_SOURCES = env_int("RADIO_MAX_PENDING_SOURCES", 64)
 
+# --- Slots (stations that keep DJs to their shows' slots) --------------------
+# A DJ may go live this many minutes before their slot starts ...
+RADIO_SLOT_EARLY_MINUTES = env_float("RADIO_SLOT_EARLY_MINUTES", 5.0)
+# ... and is taken off air this many minutes after it ends.
+RADIO_SLOT_OVERRUN_MINUTES = env_float("RADIO_SLOT_OVERRUN_MINUTES", 5.0)
+
 # --- Chat ------------------------------------------------------------------
 # Chat messages a user may send at once (a token bucket's size) ...
 RADIO_CHAT_BURST_MESSAGES = env_int("RADIO_CHAT_BURST_MESSAGES", 5)
@@ -282,3 +288,9 @@ RADIO_SIGNUPS_PER_ADDRESS_PER_HOUR = env_int("RADIO_SIGNUPS_PER_ADDRESS_PER_HOUR
 RADIO_SOURCE_FAILURES_PER_MINUTE = env_int("RADIO_SOURCE_FAILURES_PER_MINUTE", 10)
 # ... from logging in as a source, with any password, for this many seconds.
 RADIO_SOURCE_BLOCK_SECONDS = env_int("RADIO_SOURCE_BLOCK_SECONDS", 60)
+
+# --- Play history (stations/programme/) ------------------------------------
+# Plays on one page of a station's history page.
+RADIO_HISTORY_PAGE_PLAYS = env_int("RADIO_HISTORY_PAGE_PLAYS", 100)
+# Most days of plays one CSV export may ask for.
+RADIO_HISTORY_EXPORT_MAX_DAYS = env_int("RADIO_HISTORY_EXPORT_MAX_DAYS", 366)

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("stations.library.urls")),
     path("", include("stations.programme.archive_urls")),
     path("", include("stations.urls")),
+    path("", include("stations.programme.history_urls")),
 ]

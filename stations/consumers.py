@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -26,7 +27,9 @@ from radio.sockets import (
     rate_limit_writes,
 )
 
-from .broadcasts import go_live
+from .broadcasts import SLOT_ENDED, go_live
+from .programme.slot_guard import SlotEnding
+from .programme.slot_rules import OutsideSlot
 from .rooms import join_station, leave_station
 from .runtime import run_in_background
 from .selectors import astation_get, astation_has_dj, station_format
@@ -238,7 +241,11 @@ class BroadcastConsumer(StationSocket):
                 on_air=OnAir(dj=self.scope["user"].get_username()),
                 mime=mime,
                 on_lost=self.broadcast_lost,
+                on_slot_ending=self.slot_ending,
             )
+        except OutsideSlot as refusal:
+            await self.send_message(protocol.error(protocol.OUTSIDE_SLOT, str(refusal)))
+            raise Close(protocol.CLOSE_OUTSIDE_SLOT) from None
         except UnsupportedFormat as problem:
             raise ProtocolError(str(problem), protocol.UNSUPPORTED_FORMAT) from None
         except TranscoderError as problem:
@@ -296,14 +303,33 @@ class BroadcastConsumer(StationSocket):
         return self.broadcast
 
     def broadcast_lost(self, reason: str) -> None:
-        """The broadcast ended without the DJ asking (idle, or taken over)."""
+        """The broadcast ended without the DJ asking (idle, taken over, or
+        their slot over)."""
+        code = None
         if reason == "idle":
             self.write_message(
                 protocol.error(
                     protocol.IDLE, "No audio arrived for too long; you are off air."
                 )
             )
-        run_in_background(self.close())
+        elif reason == SLOT_ENDED:
+            self.write_message(
+                protocol.error(
+                    protocol.SLOT_ENDED, "Your slot is over; you are off air."
+                )
+            )
+            code = protocol.CLOSE_OUTSIDE_SLOT
+        run_in_background(self.close(code=code))
+
+    def slot_ending(self, warning: SlotEnding) -> None:
+        self.write_message(
+            {
+                "type": protocol.SLOT_ENDING,
+                "ends_at": warning.ends_at.astimezone(UTC).isoformat(),
+                "off_air_at": warning.off_air_at.astimezone(UTC).isoformat(),
+                "minutes_left": warning.minutes_left,
+            }
+        )
 
     async def leave(self, code: int) -> None:
         broadcast = self.broadcast

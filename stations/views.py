@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from .models import Station
+from .programme.plays import RECENT_PLAYS, station_recent_plays
 from .runtime import get_bus
 from .selectors import astation_directory, astation_get, station_has_dj
 
@@ -28,10 +29,16 @@ def directory(request: HttpRequest) -> HttpResponse:
 def listen(request: HttpRequest, slug: str) -> HttpResponse:
     """The listener page of one station.
 
-    Template: ``stations/listen.html``; context: ``station``.
+    Template: ``stations/listen.html``; context: ``station``, and
+    ``recent_plays`` with ``recent_plays_limit`` for "Recently played".
     """
     station = get_object_or_404(Station, slug=slug)
-    return render(request, "stations/listen.html", {"station": station})
+    context = {
+        "station": station,
+        "recent_plays": station_recent_plays(station),
+        "recent_plays_limit": RECENT_PLAYS,
+    }
+    return render(request, "stations/listen.html", context)
 
 
 @login_required

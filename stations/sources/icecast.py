@@ -12,6 +12,7 @@ import logging
 
 from django.conf import settings
 
+from stations.programme.slot_rules import OutsideSlot
 from stations.streaming.transcoder import TranscoderError
 
 from .auth import CHALLENGE, SourceRefused, aauthorize_source, parse_basic_auth
@@ -104,6 +105,9 @@ async def serve_source(connection: Connection, head: RequestHead) -> None:
             on_air=on_air_from_headers(account, head.headers),
             on_lost=lambda reason: connection.close(),
         )
+    except OutsideSlot as refusal:
+        await connection.send(error_response(403, str(refusal)))
+        return
     except TranscoderError as problem:
         logger.error("Could not take a source on %s: %s", head.path, problem)
         await connection.send(error_response(500, "The server cannot take audio now."))

@@ -60,8 +60,9 @@ async def go_live(
     """The account's broadcast, on air; None if another DJ is live.
 
     The audio's first bytes decide its format (``declared_mime`` is what
-    the encoder said, often wrongly). Raises TranscoderError if the server
-    cannot take audio now.
+    the encoder said, often wrongly). Raises OutsideSlot if the station
+    keeps DJs to their slots and this is not the account's, TranscoderError
+    if the server cannot take audio now.
     """
     broadcast, claim = await broadcasts.go_live(
         account.station,

@@ -12,6 +12,8 @@ import logging
 
 from django.conf import settings
 
+from stations.broadcasts import check_slot
+from stations.programme.slot_rules import OutsideSlot
 from stations.streaming.transcoder import TranscoderError
 
 from .auth import SourceRefused, aauthorize_source, parse_shoutcast_login
@@ -62,6 +64,13 @@ async def serve_shoutcast(connection: Connection) -> None:
         await connection.send(REFUSED)
         return
     connection.authenticated()
+    try:
+        await check_slot(account.station, user_id=account.lease_user_id)
+    except OutsideSlot as refusal:
+        # Instead of OK2: encoders show the server's answer, or a failure.
+        line = "".join(c for c in str(refusal) if c.isprintable())
+        await connection.send(f"{line}\r\n".encode())
+        return
     await connection.send(WELCOME)
     try:
         async with asyncio.timeout(timeout_s):
@@ -76,6 +85,9 @@ async def serve_shoutcast(connection: Connection) -> None:
             on_air=on_air_from_headers(account, headers),
             on_lost=lambda reason: connection.close(),
         )
+    except OutsideSlot as refusal:
+        logger.info("Shoutcast source on %s refused: %s", mount, refusal)
+        return
     except TranscoderError as problem:
         logger.error("Could not take a Shoutcast source on %s: %s", mount, problem)
         return

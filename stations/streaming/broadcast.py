@@ -97,6 +97,7 @@ class Broadcast:
             max_speed=settings.max_audio_speed,
         )
         self._too_fast = False
+        self._end_callbacks: list[Callable[[], None]] = []
         self.live = False
         # Set by whoever started the broadcast to keep its audio.
         self.recorder: Recorder | None = None
@@ -175,6 +176,16 @@ class Broadcast:
         if published and self.recorder is not None:
             self.recorder.record(seq, frames, duration_ms)
 
+    def when_ended(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once when the broadcast ends or its connection
+        leaves it (a DJ who resumes within the grace has a new Broadcast)."""
+        self._end_callbacks.append(callback)
+
+    def _ended(self) -> None:
+        callbacks, self._end_callbacks = self._end_callbacks, []
+        for callback in callbacks:
+            callback()
+
     async def _keep(self) -> None:
         """Renew the lease; end the broadcast when the DJ goes quiet."""
         loop = asyncio.get_running_loop()
@@ -184,17 +195,20 @@ class Broadcast:
 
         if await self._producer.hold(until=idle):
             await self._end_on_air()
+            self._ended()
             self._on_lost("idle")
         else:
             await self._close_ingest()
             self.live = False
             await self._finish_recording()
+            self._ended()
             self._on_lost("lease_lost")
 
     async def stop(self) -> None:
         """End the broadcast now: the station goes off air."""
         await self._stop_keeper()
         await self._end_on_air()
+        self._ended()
 
     async def suspend(self, *, flush: bool = False) -> None:
         """The DJ's connection dropped: end it only if they do not return.
@@ -204,6 +218,7 @@ class Broadcast:
         its audio sent whole.
         """
         await self._stop_keeper()
+        self._ended()
         if not self.live:
             return
         if flush:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -187,9 +189,12 @@ def test_back_to_live_button(dj, new_page):
     back.click()
     expect(back).to_be_hidden()
     assert page.evaluate(AHEAD) < 1.0
-    behind_ms = page.evaluate("globalThis.radio.player.status.behindMs")
-    assert behind_ms is not None
-    assert behind_ms < 1500
+    # The player measures how far behind it is again once it plays on.
+    page.wait_for_function(
+        "() => { const behind = globalThis.radio.player.status.behindMs;"
+        " return behind !== null && behind < 1500; }",
+        timeout=10_000,
+    )
 
 
 HIDE_MEDIA_SOURCE = """
@@ -222,3 +227,29 @@ def test_fallbacks_play_without_media_source(dj, new_page, mode, managed):
         assert page.evaluate("document.getElementById('audio').disableRemotePlayback")
     page.get_by_role("button", name="Stop").click()
     assert page.evaluate("document.getElementById('audio').getAttribute('src')") is None
+
+
+def test_recently_played_shows_a_title_pushed_live(dj, new_page):
+    """A DJ's new title goes to the top of "Recently played" as it is heard,
+    as text; the history stores it, and the page served afterwards lists it."""
+    page = new_page(path=LISTEN)
+    recent = page.locator("#recent-plays li")
+    click_play(page)
+
+    dj.announce("<b>Fresh</b> Cut", "The Testers")
+
+    expect(recent.first.locator(".play-title")).to_have_text("<b>Fresh</b> Cut")
+    expect(recent.first.locator(".play-artist")).to_have_text("The Testers")
+    expect(recent.first.locator("time")).to_have_text(re.compile(r"^\d{1,2}:\d{2}"))
+    assert recent.first.locator("b").count() == 0
+    # The worker stores it in the background; the history page lists it.
+    page.wait_for_function(
+        """async (url) => (await (await fetch(url)).text())
+             .includes("&lt;b&gt;Fresh&lt;/b&gt; Cut")""",
+        arg=f"/stations/{STATION}/history/",
+        polling=100,
+    )
+    page.reload()
+    expect(recent.first.locator(".play-title")).to_have_text("<b>Fresh</b> Cut")
+    expect(page.locator("#recent-plays [data-empty]")).to_be_hidden()
+    assert recent.count() <= 10

@@ -723,3 +723,60 @@ def test_screenshots(studio, room, sockets, size, tmp_path):
     page.screenshot(path=shot, full_page=size == "phone")
     assert shot.stat().st_size > 10_000
     stop(page)
+
+
+# --- Slots ------------------------------------------------------------------
+
+
+@pytest.fixture
+def kept_to_slots(deployment) -> Iterator[Callable[[int], None]]:
+    """``slot(starts_in_s)``: the station keeps DJs to their slots, and the
+    DJ's one show is on once, for a minute, ``starts_in_s`` from now."""
+
+    def slot(starts_in_s: int) -> None:
+        deployment.shell(
+            "from datetime import timedelta; "
+            "from django.contrib.auth import get_user_model; "
+            "from django.utils import timezone; "
+            "from stations.models import Station; "
+            "from stations.programme.models import Show, Slot; "
+            f"station = Station.objects.get(slug={STATION!r}); "
+            "station.slots_enforced = True; station.save(); "
+            "show = Show.objects.create(station=station, name='Drive', slug='drive'); "
+            f"show.hosts.add(get_user_model().objects.get(username={DJ[0]!r})); "
+            "Slot.objects.create(show=show, kind='once', duration_minutes=1, "
+            f"starts_at=timezone.now() + timedelta(seconds={starts_in_s}))"
+        )
+
+    yield slot
+    deployment.shell(
+        "from stations.models import Station; "
+        f"Station.objects.filter(slug={STATION!r}).update(slots_enforced=False); "
+        "from stations.programme.models import Show; Show.objects.all().delete()"
+    )
+
+
+def test_the_console_shows_a_refusal_outside_the_slot(studio, kept_to_slots):
+    """Off air with the reason and the next slot; Go live may be tried again."""
+    kept_to_slots(3600)
+    page = studio()
+    turn_on_mic(page)
+    page.get_by_role("button", name="Go live").click()
+    expect(state_label(page)).to_have_text("Not live")
+    expect(page.locator("#broadcast-state-detail")).to_contain_text(
+        "Your next slot (Drive) starts"
+    )
+    expect(page.get_by_role("button", name="Go live")).to_be_enabled()
+    expect(page.locator("#studio")).to_have_attribute("data-connection", "ready")
+
+
+def test_the_console_warns_when_the_slot_ends(studio, kept_to_slots):
+    """A DJ live in the last minute of their slot reads when it ends."""
+    kept_to_slots(-50)
+    page = studio()
+    turn_on_mic(page)
+    go_live(page)
+    expect(page.locator("#broadcast-state-detail")).to_contain_text("Your slot ends at")
+    expect(page.locator("#broadcast-state-detail")).to_contain_text("you go off air at")
+    expect(state_label(page)).to_have_text("Live")
+    stop(page)

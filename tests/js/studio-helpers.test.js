@@ -7,6 +7,7 @@ import {
   formatDuration,
   meterLevel,
   nowPlayingText,
+  slotEndingText,
   trackFromFileName,
 } from "../../static/radio/js/studio-helpers.js";
 
@@ -61,4 +62,22 @@ test("crossfades stay between 0 and the server's longest", () => {
   assert.equal(crossfadeSeconds("-2", 10), 0);
   assert.equal(crossfadeSeconds("", 10), 0);
   assert.equal(crossfadeSeconds("abc", 10), 0);
+});
+
+test("a slot ending says when it ends and when the DJ goes off air", () => {
+  const warning = {
+    ends_at: "2026-12-07T19:00:00+00:00",
+    off_air_at: "2026-12-07T19:05:00+00:00",
+    minutes_left: 5,
+  };
+  const berlin = { timeZone: "Europe/Berlin", hour12: false };
+  assert.equal(
+    slotEndingText(warning, berlin),
+    "Your slot ends at 20:00 (5 minutes left at most); you go off air at 20:05.",
+  );
+  assert.match(slotEndingText({ ...warning, minutes_left: 1 }, berlin), /\(1 minute left/);
+  assert.match(
+    slotEndingText({ ...warning, minutes_left: 0 }, berlin),
+    /^Your slot ended at 20:00;/,
+  );
 });

@@ -249,11 +249,14 @@ async def test_a_quiet_dj_is_taken_off_air(bus, heard, broadcasts):
     )
     broadcast = broadcasts.new(DJ, quick)
     await broadcast.start("audio/mpeg")
+    ended = []
+    broadcast.when_ended(lambda: ended.append(broadcasts.lost[:]))
     # The lease keeper looks every LEASE_TTL_S / 3.
     await asyncio.wait_for(
         broadcasts.lost_event.wait(), LEASE_TTL_S + ARRIVAL_TIMEOUT_S
     )
     assert broadcasts.lost == ["idle"]
+    assert ended == [[]], "told once, before on_lost"
     assert broadcast.live is False
     assert on_air_events(heard)[-1]["on_air"] is False
     assert await claim_as_autodj(bus) is Claim.GRANTED
@@ -329,3 +332,17 @@ async def test_a_new_broadcast_numbers_on_from_the_last_packet(
     await feed(second, tone_mp3[: CHUNK_BYTES * 4])
     assert packet_seqs(heard)[-1] > last
     assert packet_seqs(heard) == list(range(1, packet_seqs(heard)[-1] + 1))
+
+
+@pytest.mark.parametrize("end", ["stop", "suspend"])
+async def test_when_ended_is_told_once_whichever_way_the_broadcast_ends(
+    bus, broadcasts, end
+):
+    """A suspended broadcast counts as ended: a DJ who resumes has a new one."""
+    broadcast = broadcasts.new(DJ)
+    await broadcast.start("audio/mpeg")
+    ended = []
+    broadcast.when_ended(lambda: ended.append(end))
+    await getattr(broadcast, end)()
+    await broadcast.stop()
+    assert ended == [end]

@@ -12,6 +12,7 @@ import { inboxErrorText } from "./inbox.js";
 import { behindLabel } from "./live-edge.js";
 import { LivePlayer } from "./player.js";
 import { CLOSE, TYPES } from "./protocol.js";
+import { RecentPlays } from "./recent-plays.js";
 import { siteInbox } from "./site.js";
 
 const VOLUME_KEY = "radio.volume";
@@ -34,6 +35,7 @@ const chat = new ChatPanel($("chat"), {
   send: (text) => connection.sendJson({ type: TYPES.chat, text }),
   onCommand: privateMessage,
 });
+const recentPlays = new RecentPlays($("recent-plays"));
 let helloSeen = false;
 let onAir = false;
 
@@ -54,7 +56,10 @@ connection.on("json", (message) => {
       showTitle(message.now_playing);
       break;
     case TYPES.nowPlaying:
-      player.atSeq(message.seq, () => showTitle(message));
+      player.atSeq(message.seq, () => {
+        showTitle(message);
+        recentPlays.add(message);
+      });
       break;
     case TYPES.onAir:
       // Off air, or a new producer (a DJ after the AutoDJ): its titles follow.

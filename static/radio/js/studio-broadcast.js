@@ -9,6 +9,7 @@
 // that decoder needs the container's header from the first chunk.
 
 import { CLOSE, ERRORS, TYPES } from "./protocol.js";
+import { slotEndingText } from "./studio-helpers.js";
 
 // Formats the server transcodes, in order of preference (PROTOCOL.md, start).
 const FORMATS = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/webm", "audio/ogg"];
@@ -26,6 +27,8 @@ const FATAL_ERRORS = new Set([
   ERRORS.inputFailed,
   ERRORS.idle,
   ERRORS.tooFast,
+  ERRORS.outsideSlot,
+  ERRORS.slotEnded,
 ]);
 
 /** The states the console shows; ``detail`` of "change" events says why. */
@@ -110,6 +113,8 @@ export class Broadcast extends EventTarget {
       }
       this.startRecorder();
       this.setState(State.LIVE, message.resumed ? "Back on air." : "You are on air.");
+    } else if (message.type === TYPES.slotEnding && this.live) {
+      this.setState(State.LIVE, slotEndingText(message));
     } else if (message.type === TYPES.error && this.wanted) {
       this.failed(message);
     }

@@ -6,6 +6,7 @@
  *   meterLevel(0.5, 0.9)                              // shown level, 0 to 1
  *   formatDuration(83_000)                            // "1:23"
  *   crossfadeSeconds("12", 10)                        // 10
+ *   slotEndingText({ ends_at, off_air_at, minutes_left: 5 })  // "Your slot ends at 21:00 …"
  */
 
 // The meters show -60 dBFS to 0 dBFS, and fall back slowly like a PPM.
@@ -51,4 +52,20 @@ export function formatDuration(milliseconds) {
 /** The crossfade typed in `value`, in seconds, from 0 to `maxSeconds`. */
 export function crossfadeSeconds(value, maxSeconds) {
   return Math.min(Math.max(Number(value) || 0, 0), maxSeconds);
+}
+
+/**
+ * What the console says of a ``slot_ending`` message: when the DJ's slot
+ * ends and when they go off air, in the browser's time (``options`` of
+ * toLocaleTimeString, e.g. a ``timeZone``, for tests).
+ */
+export function slotEndingText({ ends_at, off_air_at, minutes_left }, options = {}) {
+  const clock = (iso) =>
+    new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", ...options });
+  const left = minutes_left === 1 ? "1 minute" : `${minutes_left} minutes`;
+  const slot =
+    minutes_left > 0
+      ? `Your slot ends at ${clock(ends_at)} (${left} left at most)`
+      : `Your slot ended at ${clock(ends_at)}`;
+  return `${slot}; you go off air at ${clock(off_air_at)}.`;
 }
