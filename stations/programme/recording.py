@@ -30,7 +30,7 @@ from radio.protocol import MAX_TITLE_CHARS
 from stations.models import Station
 from stations.sources.auth import SOURCE_PASSWORD_USER_ID
 from stations.streaming.broadcast import Broadcast
-from stations.streaming.bus import Claim
+from stations.streaming.bus import LIVE, Claim
 
 from .models import Episode, Play, Show, episode_upload_to
 from .selectors import station_on_now
@@ -331,10 +331,15 @@ def plays_link_by_seq(
 
 
 def plays_link_by_time(episode: Episode) -> None:
-    """Put the station's titles set while the episode recorded on its
-    tracklist, by their time: a recording whose worker died left no seqs."""
+    """Put the live titles set while the episode recorded and not on any
+    tracklist yet on its tracklist, at their time into it.
+
+    For a recording whose worker died (no seqs survive it), and for a title
+    stored just after its episode was finished.
+    """
     plays = Play.objects.filter(
         station_id=episode.station_id,
+        source=LIVE,
         episode=None,
         started_at__gte=episode.started_at,
         started_at__lte=episode.ended_at,
@@ -342,5 +347,5 @@ def plays_link_by_time(episode: Episode) -> None:
     for play in plays:
         offset = (play.started_at - episode.started_at) / timedelta(milliseconds=1)
         Play.objects.filter(pk=play.pk).update(
-            episode_id=episode.pk, offset_ms=round(offset)
+            episode_id=episode.pk, offset_ms=round(min(offset, episode.duration_ms))
         )

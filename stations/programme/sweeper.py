@@ -51,6 +51,11 @@ def sweep() -> None:
     stale = now - timedelta(seconds=settings.RADIO_RECORDING_STALE_SECONDS)
     for episode in Episode.objects.filter(ended_at=None, recorded_at__lt=stale):
         episode_recover(episode, stale=stale)
+    # A title stored just after its episode was finished missed its
+    # tracklist; every recently finished episode is looked at twice.
+    since = now - timedelta(seconds=2 * settings.RADIO_RECORDING_SWEEP_SECONDS)
+    for episode in Episode.objects.filter(ended_at__gte=since):
+        plays_link_by_time(episode)
     episodes_expire(
         older_than=now - timedelta(days=settings.RADIO_RECORDINGS_KEEP_DAYS),
         max_bytes=round(settings.RADIO_RECORDINGS_MAX_GB * BYTES_PER_GB),

@@ -147,3 +147,26 @@ def test_the_oldest_episodes_go_past_the_size_cap(station, frames, settings):
         episodes[2].pk,
     ]
     assert not Path(episodes[0].file.path).exists()
+
+
+def test_a_title_stored_after_its_episode_ended_joins_its_tracklist(
+    station, frames, settings
+):
+    """Live titles only, at their time into the episode; the AutoDJ's that
+    followed are left alone."""
+    settings.RADIO_RECORDING_SWEEP_SECONDS = 60
+    ended = datetime.now(UTC)
+    started = ended - timedelta(minutes=1)
+    episode = make_episode(station, frames, started_at=started)
+    Episode.objects.filter(pk=episode.pk).update(ended_at=ended, duration_ms=60_000)
+    late = play(station, "Last words", ended - timedelta(milliseconds=500))
+    autodj = Play.objects.create(
+        station=station, title="Track", source="autodj", started_at=ended
+    )
+
+    sweeper.sweep()
+
+    late.refresh_from_db()
+    autodj.refresh_from_db()
+    assert (late.episode_id, late.offset_ms) == (episode.pk, 59_500)
+    assert autodj.episode_id is None
