@@ -1406,6 +1406,8 @@ def main() -> int:
         holder: dict = {}
         coro = run(args, worker.port, worker.process.pid, mp3, holder)
         result = uvloop.run(coro) if uvloop is not None else asyncio.run(coro)
+        recorded = sum(p.stat().st_size for p in workdir.glob("media/recordings/*/*"))
+        log(f"recorded {recorded // 1024} KiB of the broadcast")
     finally:
         profiler = holder.get("profiler") if "holder" in locals() else None
         if profiler is not None:

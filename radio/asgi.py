@@ -53,6 +53,10 @@ from stations.sources import server as source_server
 
 when_serving(source_server.start)
 
+from stations.programme import sweeper
+
+when_serving(sweeper.start)
+
 # A worker keeps many long-lived objects per listener. With Python's default
 # thresholds full collections come every few seconds and pause the worker
 # for about 70 ms per 1000 listeners (docs/PERFORMANCE.md); what is loaded by

@@ -223,6 +223,26 @@ RADIO_MAX_TRACK_SECONDS = env_int("RADIO_MAX_TRACK_SECONDS", 3 * 60 * 60)
 # Largest audio file the library takes, in megabytes (MiB).
 RADIO_MAX_UPLOAD_MB = env_int("RADIO_MAX_UPLOAD_MB", 300)
 
+# --- Recordings (stations/programme/recording.py, sweeper.py) ---------------
+# A recording's audio is written to its file at least this often, in seconds:
+# at most this much is lost when a worker dies.
+RADIO_RECORDING_FLUSH_SECONDS = env_float("RADIO_RECORDING_FLUSH_SECONDS", 1.0)
+# How often a recording tells the database it is alive, in seconds.
+RADIO_RECORDING_HEARTBEAT_SECONDS = env_float("RADIO_RECORDING_HEARTBEAT_SECONDS", 5.0)
+# A recording silent this long, in seconds, lost its worker: the sweeper
+# finishes its episode from what its file holds. Longer than the reconnect
+# grace, through which a dropped DJ's recording is silent.
+RADIO_RECORDING_STALE_SECONDS = env_float("RADIO_RECORDING_STALE_SECONDS", 30.0)
+# How often each worker sweeps (stale recordings, retention), in seconds.
+RADIO_RECORDING_SWEEP_SECONDS = env_float("RADIO_RECORDING_SWEEP_SECONDS", 60.0)
+# Episodes older than this many days are deleted with their files ...
+RADIO_RECORDINGS_KEEP_DAYS = env_float("RADIO_RECORDINGS_KEEP_DAYS", 90.0)
+# ... and, oldest first, those over this total size in gigabytes (GiB).
+RADIO_RECORDINGS_MAX_GB = env_float("RADIO_RECORDINGS_MAX_GB", 20.0)
+# An nginx internal location that serves MEDIA_ROOT (e.g. "/protected/"):
+# episode audio is then sent by nginx through X-Accel-Redirect.
+RADIO_RECORDINGS_ACCEL_REDIRECT = env_str("RADIO_RECORDINGS_ACCEL_REDIRECT", "")
+
 # --- Source ports ------------------------------------------------------------
 # Desktop encoders (BUTT, Mixxx, OBS, ffmpeg, Liquidsoap) go live here:
 # Icecast's source protocol on RADIO_SOURCE_PORT, Shoutcast v1 on the port

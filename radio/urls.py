@@ -16,5 +16,4 @@ urlpatterns = [
     path("", include("stations.library.urls")),
     path("", include("stations.programme.urls")),
     path("", include("stations.urls")),
-    path("", include("stations.programme.history_urls")),
 ]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from django.utils import timezone
 
 from .models import Station
+from .programme.recording import recording_start
 from .programme.slot_guard import OnWarning, SlotGuard
 from .programme.slot_rules import acheck_air_time
 from .runtime import broadcast_settings, get_bus
@@ -55,6 +56,10 @@ async def go_live(
         on_lost=on_lost,
     )
     claim = await broadcast.start(mime, sniff=sniff)
+    if claim is not Claim.REFUSED:
+        broadcast.recorder = await recording_start(
+            station, broadcast, claim, user_id=user_id, dj=on_air.dj
+        )
     if limited and claim is not Claim.REFUSED:
         _keep_to_slot(broadcast, user_id, on_air.dj, on_lost, on_slot_ending)
     return broadcast, claim

@@ -48,6 +48,12 @@ def fresh_cache(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def own_media_root(settings, tmp_path):
+    """Each test's uploads and broadcast recordings go to its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """A Redis database for tests, emptied before use."""

@@ -7,7 +7,7 @@ from django.utils import timezone
 from stations.models import Station
 
 from .live import notify_schedule_on_commit
-from .models import Play, Show, Slot
+from .models import Episode, Play, Show, Slot
 from .services import (
     NotStationDjs,
     SlotOverlaps,
@@ -147,4 +147,60 @@ class PlayAdmin(admin.ModelAdmin):
     def has_delete_permission(
         self, request: HttpRequest, obj: Play | None = None
     ) -> bool:
+        return False
+
+
+class TracklistInline(admin.TabularInline):
+    """An episode's tracklist: the plays recorded in it, as they were."""
+
+    model = Play
+    fields = ["offset_ms", "artist", "title", "source", "started_at", "listeners"]
+    readonly_fields = fields
+    ordering = ["offset_ms", "started_at"]
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "tracklist"
+
+    def has_add_permission(
+        self, request: HttpRequest, obj: Episode | None = None
+    ) -> bool:
+        return False
+
+
+@admin.register(Episode)
+class EpisodeAdmin(admin.ModelAdmin):
+    list_display = ["title", "station", "show", "dj_name", "started_at", "published"]
+    list_filter = ["published", "station"]
+    search_fields = ["title", "dj_name", "show__name"]
+    date_hierarchy = "started_at"
+    list_select_related = ["station", "show"]
+    fields = [
+        "station",
+        "show",
+        "dj",
+        "dj_name",
+        "title",
+        "published",
+        "file",
+        "started_at",
+        "ended_at",
+        "duration_ms",
+        "size_bytes",
+        "recorded_at",
+    ]
+    readonly_fields = [
+        "station",
+        "dj",
+        "dj_name",
+        "file",
+        "started_at",
+        "ended_at",
+        "duration_ms",
+        "size_bytes",
+        "recorded_at",
+    ]
+    inlines = [TracklistInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Episodes are made by recording broadcasts, not by hand.
         return False

@@ -1,4 +1,4 @@
-"""The studio's forms for a station's shows and their slots."""
+"""The studio's forms: a station's shows and their slots, its episodes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django import forms
 
 from stations.models import Station
 
-from .models import MAX_SLOT_MINUTES, Show, Slot
+from .models import MAX_SLOT_MINUTES, Episode, Show, Slot
 
 
 class ShowForm(forms.Form):
@@ -64,3 +64,11 @@ class SlotForm(forms.Form):
 
     def local_start(self) -> datetime:
         return datetime.combine(self.cleaned_data["date"], self.cleaned_data["start"])
+
+
+class EpisodeForm(forms.ModelForm):
+    """What a station's DJs may change of an episode."""
+
+    class Meta:
+        model = Episode
+        fields = ["title", "published"]

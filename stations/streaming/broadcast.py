@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from .bus import LIVE, Claim, Lease, StationBus
 from .hub import now_playing_event
@@ -52,6 +53,19 @@ class OnAir:
         return {**asdict(self), "started_at": datetime.now(UTC).isoformat()}
 
 
+class Recorder(Protocol):
+    """Keeps what a broadcast published (``programme.recording``)."""
+
+    def record(self, seq: int, frames: bytes, duration_ms: float) -> None:
+        """Take audio packet ``seq`` as it went out; must not block."""
+
+    async def pause(self) -> None:
+        """Save what was taken: the broadcast may go on in another process."""
+
+    async def finish(self) -> None:
+        """The broadcast, as this object knows it, has ended."""
+
+
 class BroadcastTooFast(Exception):
     """The DJ's audio arrives much faster than it plays."""
 
@@ -85,10 +99,17 @@ class Broadcast:
         self._too_fast = False
         self._end_callbacks: list[Callable[[], None]] = []
         self.live = False
+        # Set by whoever started the broadcast to keep its audio.
+        self.recorder: Recorder | None = None
 
     @property
     def station_id(self) -> int:
         return self._producer.station_id
+
+    @property
+    def token(self) -> str:
+        """The lease's token: which broadcast of the station this is."""
+        return self._producer.lease.token
 
     async def start(self, mime: str, *, sniff: bool = False) -> Claim:
         """Go on air with audio in ``mime``; REFUSED if another DJ is live.
@@ -150,7 +171,10 @@ class Broadcast:
         if self._too_fast or not self._pace.allows(duration_ms):
             self._too_fast = True
             return
-        await self._producer.publish_audio(frames, duration_ms, ingest_ms)
+        seq = self._producer.next_seq
+        published = await self._producer.publish_audio(frames, duration_ms, ingest_ms)
+        if published and self.recorder is not None:
+            self.recorder.record(seq, frames, duration_ms)
 
     def when_ended(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` once when the broadcast ends or its connection
@@ -176,6 +200,7 @@ class Broadcast:
         else:
             await self._close_ingest()
             self.live = False
+            await self._finish_recording()
             self._ended()
             self._on_lost("lease_lost")
 
@@ -198,18 +223,30 @@ class Broadcast:
             return
         if flush:
             await self._close_ingest()
+        # Saved before the DJ may resume, perhaps in another process; what
+        # the ingest still emits as it closes is not recorded.
+        if self.recorder is not None:
+            await self.recorder.pause()
         await self._producer.suspend(grace_s=self._settings.reconnect_grace_s)
         await self._close_ingest(flush=False)
         await asyncio.sleep(self._settings.reconnect_grace_s * 0.9)
         if await self._producer.renew():
             await self._end_on_air()
+        else:
+            self.live = False
+            await self._finish_recording()
 
     async def _end_on_air(self) -> None:
         await self._close_ingest()
-        if not self.live:
-            return
-        self.live = False
-        await self._producer.end()
+        if self.live:
+            self.live = False
+            await self._producer.end()
+        await self._finish_recording()
+
+    async def _finish_recording(self) -> None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            await recorder.finish()
 
     async def _close_ingest(self, *, flush: bool = True) -> None:
         ingest, self._ingest = self._ingest, None

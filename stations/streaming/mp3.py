@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import BinaryIO
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +21,8 @@ MAX_FRAME_BYTES = 1441
 # FrameSplitter never keeps more unframed input than one candidate frame
 # plus the header after it, which it needs to confirm sync.
 MAX_PENDING_BYTES = MAX_FRAME_BYTES + HEADER_BYTES
+# How much of a file whole_frames() reads at a time.
+WALK_CHUNK_BYTES = 256 * 1024
 
 # Version bits of the header -> (MPEG version, sample rates in Hz by index).
 # Version bits 0b01 are reserved.
@@ -220,3 +223,31 @@ class FrameSplitter:
             pos = _next_candidate(buf, pos + 1)
         del buf[:pos]
         return FrameBatch(payload=bytes(out), frames=frames, duration_ms=duration_ms)
+
+
+def whole_frames(stream: BinaryIO) -> tuple[int, float]:
+    """How many bytes from the start of ``stream`` are whole MP3 frames, and
+    how long those frames last in milliseconds.
+
+    Reads on until the end or until something is not a frame, such as the
+    last frame of a recording cut short.
+    """
+    buf = bytearray()
+    start = 0  # where buf starts in the stream
+    pos = 0  # in buf
+    duration_ms = 0.0
+    while True:
+        header = parse_header(buf, pos) if len(buf) - pos >= HEADER_BYTES else None
+        if header is not None and pos + header.length <= len(buf):
+            pos += header.length
+            duration_ms += header.duration_ms
+            continue
+        if header is None and len(buf) - pos >= HEADER_BYTES:
+            return start + pos, duration_ms
+        chunk = stream.read(WALK_CHUNK_BYTES)
+        if not chunk:
+            return start + pos, duration_ms
+        start += pos
+        del buf[:pos]
+        pos = 0
+        buf += chunk
