@@ -106,11 +106,18 @@ def station_format(station: Station) -> dict[str, Any]:
     }
 
 
-def station_chat_moderator(
+def station_managed_by(
     station: Station, user: AbstractBaseUser | AnonymousUser
 ) -> bool:
-    """Whether ``user`` may delete messages and mute users in the chat."""
+    """Whether ``user`` is one of the station's DJs, or staff: they moderate
+    its chat, and change its shows, episodes and export its history."""
     return user.is_staff or station_has_dj(station, user)
+
+
+async def astation_managed_by(
+    station: Station, user: AbstractBaseUser | AnonymousUser
+) -> bool:
+    return user.is_staff or await astation_has_dj(station, user)
 
 
 def station_chat_muted(station: Station, user: AbstractBaseUser) -> bool:

@@ -17,7 +17,7 @@ from radio.protocol import CHAT_DELETED
 from .chat import chat_message_as_dict
 from .models import ChatMessage, Station, StationMute
 from .runtime import apublish_event
-from .selectors import station_chat_moderator, station_chat_muted
+from .selectors import station_chat_muted, station_managed_by
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def chat_message_delete(
     ``actor`` must be a DJ of the station or staff, else ChatForbidden.
     Deleting a message twice changes nothing.
     """
-    if not station_chat_moderator(station, actor):
+    if not station_managed_by(station, actor):
         raise ChatForbidden("Only the station's DJs may delete chat messages.")
     with transaction.atomic():
         message = (
@@ -128,7 +128,7 @@ def chat_message_delete(
 def _chat_moderated_user(
     station: Station, actor: AbstractBaseUser, username: str
 ) -> AbstractBaseUser:
-    if not station_chat_moderator(station, actor):
+    if not station_managed_by(station, actor):
         raise ChatForbidden("Only the station's DJs may mute users in the chat.")
     user = get_user_model().objects.filter(username=username).first()
     if user is None:

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Prefetch, QuerySet
 
 from stations.models import Station
-from stations.selectors import station_has_dj
+from stations.selectors import station_managed_by
 
 from .models import Episode, Play, Show
 
@@ -44,22 +44,12 @@ def studio_episodes(station: Station) -> QuerySet[Episode]:
     return Episode.objects.filter(station=station).select_related("station", "show")
 
 
-def may_manage_episodes(
-    station: Station, user: AbstractBaseUser | AnonymousUser
-) -> bool:
-    """The station's DJs and staff may rename, publish, hide and delete its
-    episodes, and play them before they are public."""
-    return bool(user.is_authenticated and user.is_staff) or station_has_dj(
-        station, user
-    )
-
-
 def episode_visible(episode: Episode, user: AbstractBaseUser | AnonymousUser) -> bool:
     """Anyone may play a published, finished episode; its station's DJs and
     staff may play any."""
     if episode.published and episode.ended_at is not None:
         return True
-    return may_manage_episodes(episode.station, user)
+    return station_managed_by(episode.station, user)
 
 
 def clock(milliseconds: int | float | None) -> str:

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from radio.protocol import MAX_TITLE_CHARS
 from stations.models import Station
+from stations.selectors import station_managed_by
 
 from .archive import (
     episode_tracklist,
     episode_visible,
-    may_manage_episodes,
     public_episodes,
     show_public_episodes,
     studio_episodes,
@@ -160,7 +160,7 @@ def studio_episode_delete(
 
 def _managed_station(request: HttpRequest, slug: str) -> Station:
     station = get_object_or_404(Station, slug=slug)
-    if not may_manage_episodes(station, request.user):
+    if not station_managed_by(station, request.user):
         raise PermissionDenied("Only this station's DJs may manage its episodes.")
     return station
 

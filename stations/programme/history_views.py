@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Iterator
 from itertools import islice
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import (
@@ -20,7 +19,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from stations.models import Station
-from stations.selectors import astation_get, astation_has_dj, station_has_dj
+from stations.selectors import astation_get, astation_managed_by, station_managed_by
 
 from .export import ExportRangeError, csv_lines, export_filename, export_range
 from .plays import play_days, station_history_page
@@ -41,7 +40,7 @@ def history(request: HttpRequest, slug: str) -> HttpResponse:
         "station": station,
         "page": page,
         "days": play_days(list(page), station.zone),
-        "may_export": request.user.is_staff or station_has_dj(station, request.user),
+        "may_export": station_managed_by(station, request.user),
     }
     return render(request, "programme/history.html", context)
 
@@ -55,7 +54,7 @@ async def history_csv(request: HttpRequest, slug: str) -> HttpResponse:
     user = await request.auser()
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if not await amay_export(station, user):
+    if not await astation_managed_by(station, user):
         raise PermissionDenied("Only staff and this station's DJs may export.")
     try:
         first, last = export_range(
@@ -70,10 +69,6 @@ async def history_csv(request: HttpRequest, slug: str) -> HttpResponse:
     filename = export_filename(station, first, last)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-async def amay_export(station: Station, user: AbstractBaseUser | AnonymousUser) -> bool:
-    return user.is_staff or await astation_has_dj(station, user)
 
 
 async def in_chunks(lines: Iterator[str]) -> AsyncIterator[str]:

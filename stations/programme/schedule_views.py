@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from stations.models import Station
+from stations.selectors import station_managed_by
 
 from .calendar import station_calendar
 from .forms import ShowForm, SlotForm
@@ -20,7 +21,6 @@ from .live import occurrence_as_dict
 from .models import Show, Slot
 from .schedule import days_of_week, week_monday
 from .selectors import (
-    station_programme_editor,
     station_shows,
     station_slots,
     station_week,
@@ -97,7 +97,7 @@ def schedule_ics(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _editable_station(request: HttpRequest, slug: str) -> Station:
     station = get_object_or_404(Station, slug=slug)
-    if not station_programme_editor(station, request.user):
+    if not station_managed_by(station, request.user):
         raise PermissionDenied("Only this station's DJs may change its shows.")
     return station
 

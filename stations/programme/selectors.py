@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from channels.db import database_sync_to_async
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from stations.models import Station
-from stations.selectors import station_has_dj
 
 from .models import Show, Slot
 from .schedule import Occurrence, occurrences, on_now, up_next
@@ -45,13 +43,6 @@ def station_week(station: Station, monday: date) -> list[Occurrence]:
     start = datetime.combine(monday, time(), tzinfo=UTC) - WEEK_MARGIN
     end = start + timedelta(days=7) + 2 * WEEK_MARGIN
     return occurrences(station_slots(station), station.zone, start, end)
-
-
-def station_programme_editor(
-    station: Station, user: AbstractBaseUser | AnonymousUser
-) -> bool:
-    """Whether ``user`` may change the station's shows: its DJs and staff."""
-    return user.is_authenticated and (user.is_staff or station_has_dj(station, user))
 
 
 def station_shows(station: Station) -> list[Show]:
