@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
@@ -108,6 +108,21 @@ def show(request: HttpRequest, slug: str, show_slug: str) -> HttpResponse:
         "programme/show.html",
         {"station": shown.station, "show": shown, "page": page},
     )
+
+
+@require_safe
+def show_image(request: HttpRequest, slug: str, show_slug: str) -> FileResponse:
+    """The show's image, for its page and its podcast's artwork."""
+    shown = get_object_or_404(Show, station__slug=slug, slug=show_slug)
+    if not shown.image:
+        raise Http404("The show has no image.")
+    try:
+        image = shown.image.open("rb")
+    except FileNotFoundError:
+        raise Http404("The show's image is gone.") from None
+    response = FileResponse(image)
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @login_required

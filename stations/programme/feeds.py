@@ -168,11 +168,11 @@ class ShowPodcast(StationPodcast):
         return podcast.show.description or f"{podcast.show.name}, recorded live."
 
     def feed_extra_kwargs(self, podcast: Podcast) -> dict[str, str]:
-        image = podcast.show.image
+        image_url = podcast.show.image_url
         return {
             "itunes_author": podcast.station.name,
-            "itunes_image": podcast.request.build_absolute_uri(image.url)
-            if image
+            "itunes_image": podcast.request.build_absolute_uri(image_url)
+            if image_url
             else "",
         }
 

@@ -2,6 +2,7 @@
 and the history of everything it played."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import (
     FileExtensionValidator,
     MaxValueValidator,
@@ -9,6 +10,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from radio.protocol import MAX_TITLE_CHARS
@@ -17,6 +19,16 @@ from stations.models import Station
 # The longest slot: a show may run through the night, not for days.
 MAX_SLOT_MINUTES = 24 * 60
 IMAGE_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+# Podcast apps want 1400 to 3000 pixels square; a good JPEG of that is < 1 MB.
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+
+
+def validate_image_size(image) -> None:
+    if image.size > MAX_IMAGE_BYTES:
+        raise ValidationError(
+            _("An image may be at most %(mb)d MB."),
+            params={"mb": MAX_IMAGE_BYTES // (1024 * 1024)},
+        )
 
 
 def show_image_upload_to(show: "Show", filename: str) -> str:
@@ -44,7 +56,7 @@ class Show(models.Model):
         upload_to=show_image_upload_to,
         blank=True,
         max_length=255,
-        validators=[FileExtensionValidator(IMAGE_EXTENSIONS)],
+        validators=[FileExtensionValidator(IMAGE_EXTENSIONS), validate_image_size],
         help_text=_("Square JPEG or PNG, 1400 to 3000 pixels: the podcast's artwork."),
     )
     hosts = models.ManyToManyField(
@@ -68,6 +80,16 @@ class Show(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("programme:show", args=[self.station.slug, self.slug])
+
+    @property
+    def image_url(self) -> str:
+        """Where the show's image is served; empty if it has none."""
+        if not self.image:
+            return ""
+        return reverse("programme:show_image", args=[self.station.slug, self.slug])
 
 
 class Slot(models.Model):

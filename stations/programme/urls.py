@@ -45,6 +45,7 @@ urlpatterns = [
     ),
     path(f"{STATION}podcast.xml", feeds.StationPodcast(), name="station_podcast"),
     path(SHOW, archive_views.show, name="show"),
+    path(f"{SHOW}image", archive_views.show_image, name="show_image"),
     path(f"{SHOW}podcast.xml", feeds.ShowPodcast(), name="show_podcast"),
     path(
         STUDIO_EPISODES,

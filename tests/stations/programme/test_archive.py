@@ -10,11 +10,12 @@ import feedparser
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from stations.models import Station
-from stations.programme.models import Episode, Play, Show
+from stations.programme.models import MAX_IMAGE_BYTES, Episode, Play, Show
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -218,10 +219,37 @@ def test_the_show_podcast_has_its_artwork_and_only_its_episodes(station, show):
     )
     assert not feed.bozo, feed.bozo_exception
     assert feed.feed.title == "Night <Shift> · Archive FM"
-    assert feed.feed.image.href == f"http://testserver{show.image.url}"
+    artwork = f"http://testserver/stations/{station.slug}/shows/night/image"
+    assert feed.feed.image.href == artwork
     assert [entry.id for entry in feed.entries] == [
         f"radio:{station.slug}:episode:{ours.pk}"
     ]
+
+
+def test_the_show_image_is_served_for_its_page_and_podcast(station, show):
+    response = Client().get(f"/stations/{station.slug}/shows/night/image")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content) == b"\x89PNG not really"
+    page = Client().get(f"/stations/{station.slug}/shows/night/").content.decode()
+    assert f'src="/stations/{station.slug}/shows/night/image"' in page
+
+
+def test_a_show_without_an_image_serves_none(station):
+    Show.objects.create(station=station, name="Plain", slug="plain")
+
+    response = Client().get(f"/stations/{station.slug}/shows/plain/image")
+
+    assert response.status_code == 404
+
+
+def test_a_show_image_over_the_size_limit_is_refused(station):
+    image = SimpleUploadedFile("huge.png", b"\0" * (MAX_IMAGE_BYTES + 1))
+    show = Show(station=station, name="Huge", slug="huge", image=image)
+
+    with pytest.raises(ValidationError, match="at most 2 MB"):
+        show.full_clean()
 
 
 def test_an_unknown_show_has_no_podcast(station):
