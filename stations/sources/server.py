@@ -59,15 +59,17 @@ async def _serve(protocol: Protocol, gate: Gate, reader, writer) -> None:
 async def _close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Close so that the client reads the answer: a socket closed with
     input unread is reset, and a reset can take the answer with it. So stop
-    writing, take in what the client still sends for a moment, then close."""
-    with contextlib.suppress(ConnectionError, TimeoutError, RuntimeError):
+    writing, take in what the client still sends for a moment, then close.
+    A client that has gone already (ENOTCONN is an OSError, not a
+    ConnectionError) is simply closed."""
+    with contextlib.suppress(OSError, TimeoutError, RuntimeError):
         if writer.can_write_eof():
             writer.write_eof()
         async with asyncio.timeout(LINGER_S):
             while await reader.read(READ_BYTES):
                 pass
     writer.close()
-    with contextlib.suppress(ConnectionError, TimeoutError):
+    with contextlib.suppress(OSError, TimeoutError):
         async with asyncio.timeout(CLOSE_TIMEOUT_S):
             await writer.wait_closed()
 
