@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    # Its static files: the API docs page's Swagger UI, served by WhiteNoise.
+    "ninja",
     "stations",
     "listeners",
     "stations.library",

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from listeners.throttle import signin_throttled
+from stations.api.api import api
 from stations.sources import views as sources_views
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("status-json.xsl", sources_views.status_json, name="icecast_status"),
     path("admin/", admin.site.urls),
     path("accounts/", include("listeners.urls")),
+    path("api/", api.urls),
     path("", include("stations.library.urls")),
     path("", include("stations.programme.urls")),
     path("", include("stations.urls")),
