@@ -85,3 +85,45 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"{self.blocker} blocks {self.blocked}"
+
+
+API_KEY_NAME_MAX_CHARS = 100
+API_KEY_PREFIX_CHARS = 8
+
+
+class ApiKey(models.Model):
+    """A user's personal key for the API (``Authorization: Bearer``).
+
+    Only a hash of the key is stored: see :mod:`listeners.api_keys`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=API_KEY_NAME_MAX_CHARS,
+        help_text=_("What the key is for."),
+    )
+    prefix = models.CharField(
+        _("prefix"),
+        max_length=API_KEY_PREFIX_CHARS,
+        db_index=True,
+        help_text=_("The start of the key, public, to recognise it by."),
+    )
+    key_hash = models.CharField(_("key hash"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.name} (radio_{self.prefix}_…)"

@@ -36,7 +36,8 @@ class NotStationDj(PermissionError):
     """A shoutout names a station the sender is not a DJ of (or no station)."""
 
 
-def _user_get(username: str) -> AbstractBaseUser:
+def user_get(username: str) -> AbstractBaseUser:
+    """The user called ``username``; :class:`UnknownUser` if none is."""
     user_model = get_user_model()
     user = user_model._default_manager.filter(
         **{user_model.USERNAME_FIELD: username}
@@ -73,7 +74,7 @@ def inbox_message_send(
     station may send. A message to someone who has blocked the sender is
     stored hidden and delivered to nobody; the caller cannot tell.
     """
-    recipient = _user_get(to)
+    recipient = user_get(to)
     station = None
     if station_slug is not None:
         station = Station.objects.filter(slug=station_slug, djs=sender).first()
@@ -112,14 +113,14 @@ def inbox_messages_mark_read(*, user: AbstractBaseUser, ids: list[int]) -> list[
 
 def block_create(*, blocker: AbstractBaseUser, username: str) -> AbstractBaseUser:
     """``blocker`` receives nothing more from the user called ``username``."""
-    blocked = _user_get(username)
+    blocked = user_get(username)
     Block.objects.get_or_create(blocker=blocker, blocked=blocked)
     return blocked
 
 
 def block_delete(*, blocker: AbstractBaseUser, username: str) -> AbstractBaseUser:
     """Undo :func:`block_create`; nothing happens if there was no block."""
-    blocked = _user_get(username)
+    blocked = user_get(username)
     Block.objects.filter(blocker=blocker, blocked=blocked).delete()
     return blocked
 
