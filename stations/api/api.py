@@ -2,7 +2,11 @@
 and its docs page at ``/api/docs/`` are made by django-ninja from the
 routers' signatures and schemas, never written by hand."""
 
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import Throttled
+
+from . import me
 
 api = NinjaAPI(
     title="radio",
@@ -14,3 +18,15 @@ api = NinjaAPI(
     docs_url="/docs/",
     urls_namespace="api",
 )
+
+
+@api.exception_handler(Throttled)
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    """429 with ``Retry-After`` when the wait is known."""
+    response = api.create_response(request, {"detail": str(exc)}, status=429)
+    if exc.wait:
+        response["Retry-After"] = str(exc.wait)
+    return response
+
+
+api.add_router("/", me.router)
