@@ -1,12 +1,14 @@
 """Sign-in and sign-up throttles, counted in Django's cache.
 
 Failed sign-ins (Django's ``user_login_failed`` signal) are counted per
-account and per client address; a wrong API key counts as a failed
-sign-in from its address. An account or address that reaches its
+account and per client address. An account or address that reaches its
 limit may not sign in, with any password, for RADIO_SIGNIN_LOCKOUT_SECONDS;
 a successful sign-in clears the account's count, not the address's.
-Accounts made are counted per address per hour. With REDIS_URL the cache is
-Redis and the counts are every worker's; otherwise each process has its own.
+Accounts made are counted per address per hour. Wrong API keys are counted
+per address apart, with the sign-in address limit: a program still using a
+revoked key locks its address out of the API, not out of signing in. With
+REDIS_URL the cache is Redis and the counts are every worker's; otherwise
+each process has its own.
 """
 
 from __future__ import annotations
@@ -91,6 +93,14 @@ def _address_limit() -> Limit:
     )
 
 
+def _api_key_address_limit() -> Limit:
+    return Limit(
+        "apikey-address",
+        settings.RADIO_SIGNIN_FAILURES_PER_ADDRESS,
+        settings.RADIO_SIGNIN_LOCKOUT_SECONDS,
+    )
+
+
 def _signup_limit() -> Limit:
     return Limit(
         "signup-address",
@@ -135,17 +145,20 @@ def account_wait_seconds(username: str) -> float:
 
 def signin_wait_seconds(request: HttpRequest, username: str) -> float:
     """How long a sign-in as ``username`` from this client must wait."""
-    return max(account_wait_seconds(username), address_wait_seconds(request))
+    return max(
+        account_wait_seconds(username),
+        _address_limit().wait_seconds(client_address(request)),
+    )
 
 
-def address_wait_seconds(request: HttpRequest) -> float:
-    """How long sign-ins and API keys from this client must wait."""
-    return _address_limit().wait_seconds(client_address(request))
+def api_key_wait_seconds(request: HttpRequest) -> float:
+    """How long API keys from this client must wait."""
+    return _api_key_address_limit().wait_seconds(client_address(request))
 
 
-def address_failure_record(request: HttpRequest) -> None:
-    """Count a failed sign-in or a wrong API key from this client."""
-    _address_limit().record(client_address(request))
+def api_key_failure_record(request: HttpRequest) -> None:
+    """Count a wrong API key from this client."""
+    _api_key_address_limit().record(client_address(request))
 
 
 def signin_failure_record(
@@ -159,7 +172,7 @@ def signin_failure_record(
     if username:
         _account_limit().record(account_name(username))
     if request is not None:
-        address_failure_record(request)
+        _address_limit().record(client_address(request))
 
 
 def signin_success_record(sender: Any, user: Any, **kwargs: Any) -> None:

@@ -277,7 +277,8 @@ RADIO_CHAT_MESSAGES_PER_SECOND = env_float("RADIO_CHAT_MESSAGES_PER_SECOND", 1.0
 # Failed sign-ins for one account, from anywhere, that lock it ...
 RADIO_SIGNIN_FAILURES_PER_ACCOUNT = env_int("RADIO_SIGNIN_FAILURES_PER_ACCOUNT", 10)
 # ... and from one client address (an IPv6 /64), for any accounts: higher,
-# as many people may share one address behind a NAT.
+# as many people may share one address behind a NAT. Wrong API keys from
+# one address have a limit of their own, of this size.
 RADIO_SIGNIN_FAILURES_PER_ADDRESS = env_int("RADIO_SIGNIN_FAILURES_PER_ADDRESS", 50)
 # How long failures count, and a lock lasts, in seconds.
 RADIO_SIGNIN_LOCKOUT_SECONDS = env_int("RADIO_SIGNIN_LOCKOUT_SECONDS", 15 * 60)

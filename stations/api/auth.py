@@ -1,8 +1,8 @@
 """Who calls the API: a personal API key (``Authorization: Bearer``) or
 the signed-in session (whose unsafe methods need the CSRF token).
 
-A wrong key counts as a failed sign-in from the client's address, so an
-address that guesses keys is locked out of both (HTTP 429).
+Wrong keys are counted per client address, with the sign-in address limit;
+an address that reaches it may use no key for a while (HTTP 429).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ninja.errors import Throttled
 from ninja.security import HttpBearer, django_auth
 
 from listeners.api_keys import api_key_authenticate
-from listeners.throttle import address_failure_record, address_wait_seconds
+from listeners.throttle import api_key_failure_record, api_key_wait_seconds
 
 
 class ApiKeyAuth(HttpBearer):
@@ -24,8 +24,9 @@ class ApiKeyAuth(HttpBearer):
     def __call__(self, request: HttpRequest) -> Any | None:
         # Checked before the key, so that a locked address learns nothing
         # about the keys it tries.
-        if request.headers.get(self.header):
-            wait_seconds = address_wait_seconds(request)
+        scheme = request.headers.get(self.header, "").split(" ")[0]
+        if scheme.lower() == self.openapi_scheme:
+            wait_seconds = api_key_wait_seconds(request)
             if wait_seconds:
                 raise Throttled(wait=math.ceil(wait_seconds))
         return super().__call__(request)
@@ -33,7 +34,7 @@ class ApiKeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any | None:
         user = api_key_authenticate(token)
         if user is None:
-            address_failure_record(request)
+            api_key_failure_record(request)
             return None
         request.user = user
         return user

@@ -16,6 +16,8 @@ ME = "/api/me"
 GUESSER = "203.0.113.7"
 ELSEWHERE = "198.51.100.20"
 FAILURES_PER_ADDRESS = 3
+LOGIN = "/accounts/login/"
+PASSWORD = "correct-horse-battery-1"
 
 
 @pytest.fixture
@@ -73,6 +75,21 @@ def test_an_address_that_tries_wrong_keys_is_locked_out(settings, key):
     assert locked.json() == {"detail": "Too many requests."}
     assert 0 < int(locked["Retry-After"]) <= settings.RADIO_SIGNIN_LOCKOUT_SECONDS
     assert get_me(key, at=ELSEWHERE).status_code == 200
+
+
+def test_wrong_keys_do_not_lock_the_address_out_of_signing_in(settings, alice):
+    settings.RADIO_SIGNIN_FAILURES_PER_ADDRESS = FAILURES_PER_ADDRESS
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    alice.set_password(PASSWORD)
+    alice.save()
+    for _ in range(FAILURES_PER_ADDRESS):
+        get_me("radio_00000000_guess", at=GUESSER)
+    client = Client(REMOTE_ADDR=GUESSER)
+
+    response = client.post(LOGIN, {"username": "alice", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert client.get(ME).json() == {"username": "alice"}
 
 
 def test_right_keys_and_sessions_count_no_failures(settings, alice, key):
