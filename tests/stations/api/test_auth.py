@@ -6,8 +6,12 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.urls import path
+from django.utils.crypto import get_random_string
+from ninja import NinjaAPI
 
 from listeners.api_keys import api_key_create, api_key_revoke
+from stations.api.auth import key_or_session
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +111,43 @@ def test_the_schema_names_both_ways_in(db):
     schemes = schema["components"]["securitySchemes"]
     assert schemes["ApiKeyAuth"] == {"type": "http", "scheme": "bearer"}
     assert schemes["SessionAuth"]["in"] == "cookie"
+
+
+# The write endpoints to come are unsafe methods: their session callers
+# need the CSRF token, their key callers do not (no browser sends a key by
+# itself). This module's own URLs hold one such endpoint.
+write_api = NinjaAPI(urls_namespace="write-test")
+
+
+@write_api.post("/write", auth=key_or_session)
+def write(request):
+    return {"username": request.auth.get_username()}
+
+
+urlpatterns = [path("api/", write_api.urls)]
+WRITE = "/api/write"
+
+
+@pytest.mark.urls(__name__)
+def test_a_session_write_needs_the_csrf_token(alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+
+    refused = client.post(WRITE)
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "CSRF check Failed"}
+
+    token = get_random_string(32)
+    client.cookies["csrftoken"] = token
+    response = client.post(WRITE, HTTP_X_CSRFTOKEN=token)
+    assert response.json() == {"username": "alice"}
+
+
+@pytest.mark.urls(__name__)
+def test_a_key_write_needs_no_csrf_token(key):
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(WRITE, HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    assert response.status_code == 200
+    assert response.json() == {"username": "alice"}
