@@ -46,4 +46,4 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request, queryset):
         revoked = queryset.filter(revoked_at=None).update(revoked_at=timezone.now())
-        self.message_user(request, f"{revoked} keys revoked.")
+        self.message_user(request, f"Keys revoked: {revoked}.")

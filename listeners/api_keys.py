@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -62,7 +63,7 @@ def _clean_name(name: str) -> str:
     return name
 
 
-def live_api_keys(user: AbstractBaseUser):
+def live_api_keys(user: AbstractBaseUser) -> QuerySet[ApiKey]:
     """``user``'s keys that are not revoked, newest first."""
     return ApiKey.objects.filter(user=user, revoked_at=None)
 

@@ -9,6 +9,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .api_keys import ApiKeyError, api_key_create, api_key_revoke, live_api_keys
@@ -43,8 +44,10 @@ class ApiKeyForm(forms.Form):
 
 
 @login_required
+@never_cache
 def api_keys(request: HttpRequest) -> HttpResponse:
-    """The user's API keys; a POST makes one and shows it, this once.
+    """The user's API keys; a POST makes one and shows it, this once (the
+    page is never cached, since it may hold the key).
 
     Template: ``registration/api_keys.html``; context: ``api_keys``,
     ``form``, ``new_key`` (the key just made, or None).

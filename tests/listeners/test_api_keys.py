@@ -182,6 +182,7 @@ def test_making_a_key_shows_it_once_and_then_only_its_prefix(alice, alice_client
     page = response.content.decode()
     key = KEY_PATTERN.search(page).group()
     assert "shown only this once" in page
+    assert "no-store" in response["Cache-Control"]
     assert api_key_authenticate(key) == alice
 
     later = alice_client.get(PAGE).content.decode()

@@ -124,6 +124,11 @@ def write(request):
     return {"username": request.auth.get_username()}
 
 
+@write_api.post("/async-write", auth=key_or_session)
+async def async_write(request):
+    return {"username": request.auth.get_username()}
+
+
 urlpatterns = [path("api/", write_api.urls)]
 WRITE = "/api/write"
 
@@ -144,10 +149,11 @@ def test_a_session_write_needs_the_csrf_token(alice):
 
 
 @pytest.mark.urls(__name__)
-def test_a_key_write_needs_no_csrf_token(key):
+@pytest.mark.parametrize("write_path", [WRITE, "/api/async-write"])
+def test_a_key_write_needs_no_csrf_token(key, write_path):
     client = Client(enforce_csrf_checks=True)
 
-    response = client.post(WRITE, HTTP_AUTHORIZATION=f"Bearer {key}")
+    response = client.post(write_path, HTTP_AUTHORIZATION=f"Bearer {key}")
 
     assert response.status_code == 200
     assert response.json() == {"username": "alice"}
