@@ -19,9 +19,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from .models import API_KEY_NAME_MAX_CHARS, API_KEY_PREFIX_CHARS, ApiKey
+from .models import (
+    API_KEY_NAME_MAX_CHARS,
+    API_KEY_PREFIX_CHARS,
+    API_KEY_START,
+    ApiKey,
+)
 
-KEY_START = "radio"
 SECRET_BYTES = 32
 # Longer than any key made here; a longer header is refused unread.
 KEY_MAX_CHARS = 100
@@ -85,7 +89,7 @@ def api_key_create(*, user: AbstractBaseUser, name: str) -> NewApiKey:
         api_key = ApiKey.objects.create(
             user=user, name=name, prefix=prefix, key_hash=_hash(secret)
         )
-    return NewApiKey(api_key, f"{KEY_START}_{prefix}_{secret}")
+    return NewApiKey(api_key, f"{API_KEY_START}_{prefix}_{secret}")
 
 
 def api_key_revoke(*, user: AbstractBaseUser, key_id: int) -> bool:
@@ -100,7 +104,7 @@ def api_key_authenticate(key: str) -> AbstractBaseUser | None:
         return None
     start, _, rest = key.partition("_")
     prefix, _, secret = rest.partition("_")
-    if start != KEY_START or not prefix or not secret:
+    if start != API_KEY_START or not prefix or not secret:
         return None
     candidates = ApiKey.objects.filter(prefix=prefix, revoked_at=None)
     hashed = _hash(secret)

@@ -89,6 +89,8 @@ class Block(models.Model):
 
 API_KEY_NAME_MAX_CHARS = 100
 API_KEY_PREFIX_CHARS = 8
+# Every key starts ``radio_``, so that secret scanners can recognise one.
+API_KEY_START = "radio"
 
 
 class ApiKey(models.Model):
@@ -126,4 +128,9 @@ class ApiKey(models.Model):
         indexes = [models.Index(fields=["user", "revoked_at"])]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.name} (radio_{self.prefix}_…)"
+        return f"{self.user}: {self.name} ({self.hint})"
+
+    @property
+    def hint(self) -> str:
+        """The key as far as it may be shown: its public start."""
+        return f"{API_KEY_START}_{self.prefix}_…"
