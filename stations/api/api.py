@@ -4,7 +4,7 @@ routers' signatures and schemas, never written by hand."""
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import Throttled
+from ninja.errors import AuthenticationError, Throttled
 
 from . import me
 
@@ -18,6 +18,14 @@ api = NinjaAPI(
     docs_url="/docs/",
     urls_namespace="api",
 )
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    """401 naming the scheme to use, as HTTP asks (RFC 9110, 11.6.1)."""
+    response = api.create_response(request, {"detail": str(exc)}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="radio"'
+    return response
 
 
 @api.exception_handler(Throttled)

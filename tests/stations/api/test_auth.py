@@ -57,6 +57,7 @@ def test_nobody_gets_401_with_a_json_detail(db):
 
     assert response.status_code == 401
     assert response.json() == {"detail": "Unauthorized"}
+    assert response["WWW-Authenticate"] == 'Bearer realm="radio"'
 
 
 def test_a_revoked_key_gets_401(alice, key):
