@@ -4,6 +4,8 @@ routers' signatures and schemas, never written by hand."""
 
 from ninja import NinjaAPI
 
+from .routes import router
+
 api = NinjaAPI(
     title="radio",
     version="1",
@@ -14,3 +16,5 @@ api = NinjaAPI(
     docs_url="/docs/",
     urls_namespace="api",
 )
+
+api.add_router("", router)
