@@ -3,8 +3,8 @@ bots written for AzuraCast read ours.
 
 Building any number of stations costs the same queries (their recent plays,
 and the AutoDJ tracks playing now); the rest comes from the station bus.
-``anowplaying`` keeps what it built for ``RADIO_API_CACHE_SECONDS``, so a
-burst of requests costs one build per interval.
+``anowplaying`` keeps what it built for ``RADIO_API_CACHE_SECONDS``
+(``cache``), so a burst of requests costs one build per interval.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
@@ -29,6 +28,8 @@ from stations.models import Station
 from stations.programme.models import Play
 from stations.streaming.bus import StationBus
 from stations.streams import stream_path
+
+from .cache import abuilt_once, remember
 
 # Plays in ``song_history``, newest first, as AzuraCast's default.
 SONG_HISTORY_PLAYS = 10
@@ -267,53 +268,28 @@ async def abuild(stations: list[Station], bus: StationBus, site: Site) -> list[d
     return objects
 
 
-# --- The cache ---------------------------------------------------------------
-
-# (what, origin) -> (monotonic time built, what was built).
-_built: dict[tuple[str, str], tuple[float, Any]] = {}
-# Past this many entries the stale ones are dropped: history pages and
-# hosts are chosen by clients.
-MAX_CACHED = 1000
-
-
-def cached(key: tuple[str, str]) -> Any | None:
-    entry = _built.get(key)
-    if entry and time.monotonic() - entry[0] < settings.RADIO_API_CACHE_SECONDS:
-        return entry[1]
-    return None
-
-
-def remember(key: tuple[str, str], value: Any) -> Any:
-    if len(_built) >= MAX_CACHED:
-        for stale in [k for k in _built if cached(k) is None]:
-            del _built[stale]
-    _built[key] = (time.monotonic(), value)
-    return value
-
-
 async def anowplaying_all(bus: StationBus, site: Site) -> list[dict]:
     """Every station's NowPlaying object, at most ``RADIO_API_CACHE_SECONDS`` old."""
-    key = ("*", site.origin)
-    if (found := cached(key)) is not None:
-        return found
-    stations = [station async for station in Station.objects.order_by("name")]
-    return remember(key, await abuild(stations, bus, site))
+
+    async def build() -> list[dict]:
+        stations = [station async for station in Station.objects.order_by("name")]
+        return await abuild(stations, bus, site)
+
+    return await abuilt_once(("nowplaying", "*", site.origin), build)
 
 
 async def anowplaying(slug: str, bus: StationBus, site: Site) -> dict | None:
     """The station's NowPlaying object, at most ``RADIO_API_CACHE_SECONDS``
     old; None if there is no such station."""
-    key = (slug, site.origin)
-    if (found := cached(key)) is not None:
-        return found
-    station = await Station.objects.filter(slug=slug).afirst()
-    if station is None:
-        return None
-    return remember(key, (await abuild([station], bus, site))[0])
+
+    async def build() -> dict | None:
+        station = await Station.objects.filter(slug=slug).afirst()
+        return (await abuild([station], bus, site))[0] if station else None
+
+    return await abuilt_once(("nowplaying", slug, site.origin), build)
 
 
 async def anowplaying_fresh(station: Station, bus: StationBus, site: Site) -> dict:
     """The station's NowPlaying object built now, for a change; cached too."""
-    return remember(
-        (station.slug, site.origin), (await abuild([station], bus, site))[0]
-    )
+    built = (await abuild([station], bus, site))[0]
+    return remember(("nowplaying", station.slug, site.origin), built)

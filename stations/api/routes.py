@@ -21,8 +21,9 @@ from stations.runtime import get_bus
 from stations.selectors import astation_get
 
 from . import schemas
+from .cache import abuilt_once
 from .live import nowplaying_events
-from .nowplaying import Site, anowplaying, anowplaying_all, cached, remember
+from .nowplaying import Site, anowplaying, anowplaying_all
 from .programme import (
     HISTORY_MAX_PAGE_PLAYS,
     HISTORY_PAGE_PLAYS,
@@ -45,13 +46,15 @@ async def cached_for_station(
 ) -> Any:
     """``build(station)``, or what it gave within ``RADIO_API_CACHE_SECONDS``;
     404 if there is no such station."""
-    key = (what, "")
-    if (found := cached(key)) is not None:
-        return found
-    station = await astation_get(slug)
-    if station is None:
+
+    async def build_if_found() -> Any:
+        station = await astation_get(slug)
+        return None if station is None else await build(station)
+
+    found = await abuilt_once(what, build_if_found)
+    if found is None:
         raise HttpError(404, NO_SUCH_STATION)
-    return remember(key, await build(station))
+    return found
 
 
 @router.get("/nowplaying", response=list[schemas.NowPlaying])
