@@ -8,11 +8,11 @@ the server's event loop is read.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Path, Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -33,6 +33,10 @@ from .programme import (
 
 router = Router(tags=["Now playing"])
 NO_SUCH_STATION = "No such station."
+# Reads answer HEAD too, as a player or a link checker may probe with it.
+READ_METHODS = ["GET", "HEAD"]
+# A station's slug, as long as ``Station.slug`` may be.
+Slug = Annotated[str, Path(max_length=50)]
 # The longest page number accepted: pages past the history are empty.
 MAX_PAGE = 100_000
 
@@ -57,17 +61,18 @@ async def cached_for_station(
     return found
 
 
-@router.get("/nowplaying", response=list[schemas.NowPlaying])
+@router.api_operation(READ_METHODS, "/nowplaying", response=list[schemas.NowPlaying])
 async def nowplaying_all(request: HttpRequest):
     """Every station's now playing, as AzuraCast's ``/api/nowplaying``."""
     return await anowplaying_all(get_bus(), site_of(request))
 
 
-@router.get(
+@router.api_operation(
+    READ_METHODS,
     "/nowplaying/{slug}",
     response={200: schemas.NowPlaying, 404: schemas.Error},
 )
-async def nowplaying(request: HttpRequest, slug: str):
+async def nowplaying(request: HttpRequest, slug: Slug):
     """One station's now playing, as AzuraCast's ``/api/nowplaying/{id}``."""
     found = await anowplaying(slug, get_bus(), site_of(request))
     if found is None:
@@ -75,11 +80,12 @@ async def nowplaying(request: HttpRequest, slug: str):
     return found
 
 
-@router.get(
+@router.api_operation(
+    READ_METHODS,
     "/stations/{slug}/schedule",
     response={200: list[schemas.ScheduleEntry], 404: schemas.Error},
 )
-async def schedule(request: HttpRequest, slug: str):
+async def schedule(request: HttpRequest, slug: Slug):
     """The station's shows in the coming week, as AzuraCast's schedule."""
     return await cached_for_station(
         f"schedule:{slug}",
@@ -93,11 +99,12 @@ class HistoryPage(Schema):
     limit: int = Field(HISTORY_PAGE_PLAYS, ge=1, le=HISTORY_MAX_PAGE_PLAYS)
 
 
-@router.get(
+@router.api_operation(
+    READ_METHODS,
     "/stations/{slug}/history",
     response={200: list[schemas.SongHistory], 404: schemas.Error},
 )
-async def history(request: HttpRequest, slug: str, paging: Query[HistoryPage]):
+async def history(request: HttpRequest, slug: Slug, paging: Query[HistoryPage]):
     """The station's play history, newest first, ``limit`` plays a page."""
     return await cached_for_station(
         f"history:{slug}:{paging.page}:{paging.limit}",
@@ -121,7 +128,7 @@ async def history(request: HttpRequest, slug: str, paging: Query[HistoryPage]):
         }
     },
 )
-async def nowplaying_live(request: HttpRequest, slug: str):
+async def nowplaying_live(request: HttpRequest, slug: Slug):
     """The station's now playing pushed as Server-Sent Events: at connect
     and on every change, with a keep-alive comment while nothing changes."""
     station = await astation_get(slug)

@@ -279,3 +279,17 @@ def test_the_schema_documents_the_nowplaying_shape():
     assert "/api/nowplaying/{slug}" in schema["paths"]
     fields = schema["components"]["schemas"]["NowPlaying"]["properties"]
     assert set(AZURACAST_NOWPLAYING) <= set(fields)
+
+
+def test_head_is_answered_like_get(station):
+    answer = Client().head("/api/nowplaying/np-fm")
+
+    assert answer.status_code == 200
+    assert answer["Access-Control-Allow-Origin"] == "*"
+
+
+def test_an_overlong_slug_is_refused_with_a_detail():
+    answer = Client().get("/api/nowplaying/" + "a" * 51)
+
+    assert answer.status_code == 422
+    assert "detail" in answer.json()
