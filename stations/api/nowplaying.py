@@ -26,7 +26,7 @@ from django.utils import timezone
 from stations.library.models import Track
 from stations.models import Station
 from stations.programme.models import Play
-from stations.streaming.bus import StationBus
+from stations.streaming.bus import AUTODJ, StationBus
 from stations.streams import stream_path
 
 from .cache import abuilt_once, remember
@@ -85,7 +85,7 @@ def history_entry(play: Play, duration: int) -> dict[str, Any]:
         "sh_id": play.pk,
         "played_at": unix(play.started_at),
         "duration": duration,
-        "playlist": AUTODJ_PLAYLIST if play.source == "autodj" else "",
+        "playlist": AUTODJ_PLAYLIST if play.source == AUTODJ else "",
         "streamer": play.dj_name,
         "is_request": False,
         "song": song(play.title, play.artist),
@@ -121,7 +121,7 @@ def now_playing(
         "duration": duration,
         "elapsed": min(elapsed, duration) if duration else elapsed,
         "remaining": max(duration - elapsed, 0),
-        "playlist": AUTODJ_PLAYLIST if playing["source"] == "autodj" else "",
+        "playlist": AUTODJ_PLAYLIST if playing["source"] == AUTODJ else "",
         "streamer": broadcast.get("dj", ""),
         "is_request": False,
         "song": song(playing["title"], playing["artist"]),
@@ -192,37 +192,40 @@ class Heard:
 def heard(states: dict[int, dict[str, Any]]) -> Heard:
     """The recent plays of the stations of ``states``, and the duration of
     the AutoDJ tracks they play now: two queries whatever their number."""
+    return Heard(plays=recent_plays(list(states)), durations=track_durations(states))
+
+
+def recent_plays(station_ids: list[int]) -> dict[int, list[Play]]:
+    """Each station's last ``SONG_HISTORY_PLAYS`` + 1 plays, newest first."""
     newest_first = [F("started_at").desc(), F("id").desc()]
+    rank = Window(RowNumber(), partition_by=F("station_id"), order_by=newest_first)
     recent = (
-        Play.objects.filter(station_id__in=states)
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=F("station_id"), order_by=newest_first
-            )
-        )
+        Play.objects.filter(station_id__in=station_ids)
+        .annotate(rank=rank)
         .filter(rank__lte=SONG_HISTORY_PLAYS + 1)
         .order_by("station_id", *newest_first)
     )
     plays: dict[int, list[Play]] = defaultdict(list)
     for play in recent:
         plays[play.station_id].append(play)
-    tracks = Q()
+    return plays
+
+
+def track_durations(states: dict[int, dict[str, Any]]) -> dict[tuple, int]:
+    """Seconds of the AutoDJ tracks playing now, by (station, title, artist)."""
+    playing_tracks = Q()
     for station_id, state in states.items():
         playing = state["now_playing"]
-        if playing and playing["source"] == "autodj":
-            tracks |= Q(
+        if playing and playing["source"] == AUTODJ:
+            playing_tracks |= Q(
                 station_id=station_id, title=playing["title"], artist=playing["artist"]
             )
-    durations = {}
-    if tracks:
-        rows = Track.objects.filter(tracks).values_list(
-            "station_id", "title", "artist", "duration_ms"
-        )
-        durations = {
-            (station_id, title, artist): ms // 1000
-            for station_id, title, artist, ms in rows
-        }
-    return Heard(plays=plays, durations=durations)
+    if not playing_tracks:
+        return {}
+    rows = Track.objects.filter(playing_tracks).values_list(
+        "station_id", "title", "artist", "duration_ms"
+    )
+    return {(station, title, artist): ms // 1000 for station, title, artist, ms in rows}
 
 
 aheard = database_sync_to_async(heard)
