@@ -93,17 +93,21 @@ def history_entry(play: Play, duration: int) -> dict[str, Any]:
 
 
 def song_history(
-    plays: list[Play], *, followed_by: Play | None = None
+    plays: list[Play], *, newest_until: datetime | None = None
 ) -> list[dict[str, Any]]:
     """``plays`` (newest first), each lasting until the next one started;
-    the newest until ``followed_by`` started, or until now."""
-    entries = []
-    for newer, play in zip([followed_by, *plays], plays, strict=False):
-        until = newer.started_at if newer else timezone.now()
-        entries.append(
-            history_entry(play, int((until - play.started_at).total_seconds()))
-        )
-    return entries
+    the newest until ``newest_until``, or until now."""
+    ends = [newest_until or timezone.now(), *(play.started_at for play in plays)]
+    return [
+        history_entry(play, int((end - play.started_at).total_seconds()))
+        for play, end in zip(plays, ends, strict=False)
+    ]
+
+
+def started_at(state: dict[str, Any]) -> datetime | None:
+    """When what the station plays now began, if anything."""
+    playing = state["now_playing"]
+    return datetime.fromisoformat(playing["started_at"]) if playing else None
 
 
 def now_playing(
@@ -111,8 +115,8 @@ def now_playing(
 ) -> dict[str, Any]:
     """AzuraCast's ``now_playing`` from the bus state's ``now_playing``."""
     playing = state["now_playing"] or {"title": "", "artist": "", "source": ""}
-    started_at = playing.get("started_at")
-    played_at = unix(datetime.fromisoformat(started_at)) if started_at else int(now)
+    began = started_at(state)
+    played_at = unix(began) if began else int(now)
     elapsed = max(int(now) - played_at, 0)
     broadcast = state["broadcast"] or {}
     return {
@@ -263,7 +267,7 @@ async def abuild(stations: list[Station], bus: StationBus, site: Site) -> list[d
                 "live": live(state),
                 "now_playing": now_playing(state, current, duration, now),
                 "playing_next": None,
-                "song_history": song_history(before, followed_by=current),
+                "song_history": song_history(before, newest_until=started_at(state)),
                 "is_online": state["on_air"],
                 "cache": None,
             }

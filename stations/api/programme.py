@@ -51,7 +51,7 @@ def station_history(station: Station, *, page: int, per_page: int) -> list[dict]
     # One more play than the page: the last one's duration ends where it starts.
     plays = list(station_plays(station)[max(start - 1, 0) : start + per_page])
     newer = plays.pop(0) if start and plays else None
-    return song_history(plays, followed_by=newer)
+    return song_history(plays, newest_until=newer.started_at if newer else None)
 
 
 astation_schedule = database_sync_to_async(station_schedule)

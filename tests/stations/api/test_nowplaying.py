@@ -240,6 +240,27 @@ async def test_a_live_dj_is_live_and_their_title_has_no_duration(station):
     await bus.aclose()
 
 
+async def test_the_last_play_lasts_until_the_title_on_now_began(station):
+    on_now_since = datetime.now(UTC) - timedelta(seconds=100)
+    await Play.objects.acreate(
+        station=station,
+        title="Before",
+        source=LIVE,
+        started_at=on_now_since - timedelta(seconds=300),
+    )
+    bus = LocalBus(burst_seconds=1)
+    hub = await bus.attach(station.pk)
+    event = now_playing_event(title="Now", artist="", source=LIVE, seq=5)
+    event.data["started_at"] = on_now_since.isoformat()
+    hub.publish(event)
+
+    [built] = await abuild([station], bus, Site("https://radio.example"))
+
+    assert [entry["duration"] for entry in built["song_history"]] == [300]
+    assert built["now_playing"]["elapsed"] in (100, 101)
+    await bus.aclose()
+
+
 def test_queries_are_fixed_whatever_the_stations_and_requests(
     station, django_assert_max_num_queries
 ):
