@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "stations.api.cors.PublicReadCorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -297,3 +298,10 @@ RADIO_SOURCE_BLOCK_SECONDS = env_int("RADIO_SOURCE_BLOCK_SECONDS", 60)
 RADIO_HISTORY_PAGE_PLAYS = env_int("RADIO_HISTORY_PAGE_PLAYS", 100)
 # Most days of plays one CSV export may ask for.
 RADIO_HISTORY_EXPORT_MAX_DAYS = env_int("RADIO_HISTORY_EXPORT_MAX_DAYS", 366)
+
+# --- Public API (stations/api/) --------------------------------------------
+# Seconds a built now-playing object, schedule or history page is served
+# before it is built again, whatever the request rate.
+RADIO_API_CACHE_SECONDS = env_float("RADIO_API_CACHE_SECONDS", 5.0)
+# Seconds between keep-alive comments on an idle Server-Sent Events stream.
+RADIO_API_SSE_KEEPALIVE_SECONDS = env_float("RADIO_API_SSE_KEEPALIVE_SECONDS", 15.0)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from listeners.throttle import signin_throttled
+from stations.api import playlists
 from stations.api.api import api
 from stations.sources import views as sources_views
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("listeners.urls")),
     path("api/", api.urls),
+    path("listen/<slug:slug>.m3u", playlists.m3u, name="playlist_m3u"),
+    path("listen/<slug:slug>.pls", playlists.pls, name="playlist_pls"),
     path("", include("stations.library.urls")),
     path("", include("stations.programme.urls")),
     path("", include("stations.urls")),

@@ -22,6 +22,11 @@ from .streaming.icy import ICY_METAINT_BYTES, IcyInterleaver
 from .streaming.transport import http_body_transport
 
 
+def stream_path(slug: str) -> str:
+    """The path of a station's ``stream.mp3`` (routed by ``stations.routing``)."""
+    return f"/stations/{slug}/stream.mp3"
+
+
 async def station_stream(scope: dict[str, Any], receive, send) -> None:
     """Serve a station as an endless MP3 response, Icecast-style."""
     if scope["method"] not in ("GET", "HEAD"):

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, Throttled
 
-from . import me
+from . import me, routes
 
 api = NinjaAPI(
     title="radio",
@@ -37,4 +37,5 @@ def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     return response
 
 
-api.add_router("/", me.router)
+api.add_router("", routes.router)
+api.add_router("", me.router)
