@@ -59,6 +59,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
+from bench.api_load import ApiLoad, SseWidgets  # noqa: E402
 from stations.streaming.mp3 import parse_header as parse_mp3_header  # noqa: E402
 from tests.support.audio import make_tone  # noqa: E402
 from tests.support.clients import connect as ws_connect  # noqa: E402
@@ -705,6 +706,21 @@ class Bench:
         self.dj_sender = loop.create_task(self._dj_send())
         self.dj_reader = loop.create_task(self._dj_read())
 
+    async def change_titles(self, widgets: SseWidgets, seconds: float) -> None:
+        """A new title from the DJ every ``--title-every`` seconds, noted
+        with the widgets when it is sent."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        number = 0
+        while loop.time() < until:
+            number += 1
+            title = f"Bench title {number}"
+            widgets.title_set(title)
+            await self.dj.send(
+                json.dumps({"type": "now_playing", "title": title, "artist": "bench"})
+            )
+            await asyncio.sleep(self.args.title_every)
+
     async def _websocket_dj(self):
         http_url = f"http://127.0.0.1:{self.port}"
         cookie = await asyncio.to_thread(sign_in, http_url, *DJ)
@@ -1072,13 +1088,44 @@ async def run(
             + f"; warming up {args.warmup} s"
         )
         bench.phase = "warmup"
+        widgets = None
+        if args.sse:
+            widgets = SseWidgets(port, f"/api/live/nowplaying/{STATION}", args.sse)
+            await widgets.open()
+            log(f"{widgets.connected}/{args.sse} now-playing widgets (SSE) connected")
         await asyncio.sleep(args.warmup)
 
         bench.phase = "steady"
         log(f"measuring {args.duration} s")
         if args.profile:
             holder["profiler"] = start_profiler(args, pid, args.output_path)
+        api_load = (
+            ApiLoad(
+                port,
+                f"/api/nowplaying/{STATION}",
+                rate=args.api_rate,
+                connections=args.api_connections,
+            )
+            if args.api_rate
+            else None
+        )
+        extra = [
+            loop.create_task(job)
+            for job in (
+                api_load.run(args.duration) if api_load else None,
+                bench.change_titles(widgets, args.duration) if widgets else None,
+            )
+            if job is not None
+        ]
         steady = await bench.measure(args.duration, probes=True)
+        await asyncio.gather(*extra)
+        if api_load:
+            steady["api"] = api_load.report()
+            log(f"API: {json.dumps(steady['api'])}")
+        if widgets:
+            steady["sse"] = widgets.report()
+            log(f"SSE: {json.dumps(steady['sse'])}")
+            await widgets.close()
         steady["rss_per_listener_kb"] = (
             round((steady["server_rss_kb"] - idle["rss_kb"]) / args.listeners, 1)
             if args.listeners
@@ -1294,6 +1341,25 @@ def main() -> int:
         choices=("websocket", "icecast"),
         default="websocket",
         help="how the DJ sends: the broadcast WebSocket or the Icecast source port",
+    )
+    parser.add_argument(
+        "--api-rate",
+        type=float,
+        default=0,
+        help="GET /api/nowplaying/<station> per second during the steady window",
+    )
+    parser.add_argument("--api-connections", type=int, default=16)
+    parser.add_argument(
+        "--sse",
+        type=int,
+        default=0,
+        help="now-playing widgets on /api/live/nowplaying/<station> (websocket DJ)",
+    )
+    parser.add_argument(
+        "--title-every",
+        type=float,
+        default=3.0,
+        help="with --sse: seconds between the DJ's titles (within its rate limit)",
     )
     parser.add_argument(
         "--stalled",
