@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,11 +9,8 @@ class LibraryConfig(AppConfig):
     verbose_name = _("AutoDJ library")
 
     def ready(self) -> None:
-        from .models import Track
-        from .services import track_file_remove_on_commit
+        from stations.files import delete_files_with
 
-        post_delete.connect(
-            track_file_remove_on_commit,
-            sender=Track,
-            dispatch_uid="library.track_file_remove_on_commit",
-        )
+        from .models import Track
+
+        delete_files_with(Track, "file")

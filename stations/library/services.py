@@ -79,17 +79,6 @@ def track_delete(*, track: Track) -> None:
     track.delete()
 
 
-def track_file_remove_on_commit(instance: Track, **kwargs: object) -> None:
-    """Delete a deleted track's file once the deletion is committed.
-
-    Connected to ``post_delete`` (see apps.py) rather than called by
-    track_delete(), so that files also go when their station is deleted.
-    """
-    name, storage = instance.file.name, instance.file.storage
-    if name:
-        transaction.on_commit(lambda: storage.delete(name))
-
-
 def _next_position(station: Station) -> int:
     last = Track.objects.filter(station=station).aggregate(Max("position"))
     return 0 if last["position__max"] is None else last["position__max"] + 1

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,11 +9,9 @@ class ProgrammeConfig(AppConfig):
     verbose_name = _("Programme")
 
     def ready(self) -> None:
-        from .episodes import episode_file_remove_on_commit
-        from .models import Episode
+        from stations.files import delete_files_with
 
-        post_delete.connect(
-            episode_file_remove_on_commit,
-            sender=Episode,
-            dispatch_uid="programme.episode_file_remove_on_commit",
-        )
+        from .models import Episode, Show
+
+        delete_files_with(Episode, "file")
+        delete_files_with(Show, "image")

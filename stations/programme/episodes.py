@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from .models import Episode
 
 
@@ -19,14 +17,3 @@ def episode_update(*, episode: Episode, title: str, published: bool) -> Episode:
 def episode_delete(*, episode: Episode) -> None:
     """Delete the episode, and its file once that is committed."""
     episode.delete()
-
-
-def episode_file_remove_on_commit(instance: Episode, **kwargs: object) -> None:
-    """Delete a deleted episode's file once the deletion is committed.
-
-    Connected to ``post_delete`` (see apps.py), so that files also go when
-    their station is deleted or the sweeper deletes old episodes.
-    """
-    name, storage = instance.file.name, instance.file.storage
-    if name:
-        transaction.on_commit(lambda: storage.delete(name))

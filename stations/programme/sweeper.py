@@ -119,5 +119,5 @@ def episodes_expire(*, older_than: datetime, max_bytes: int) -> int:
 
 
 def _episodes_delete(episodes: QuerySet[Episode]) -> int:
-    """Delete ``episodes`` (their files go with them: see apps.py)."""
+    """Delete ``episodes`` (their files go with them: ``stations.files``)."""
     return episodes.delete()[1].get(Episode._meta.label, 0)

@@ -244,6 +244,15 @@ def test_a_show_without_an_image_serves_none(station):
     assert response.status_code == 404
 
 
+def test_deleting_a_show_deletes_its_image(station, show):
+    path = Path(show.image.path)
+    assert path.exists()
+
+    show.delete()
+
+    assert not path.exists()
+
+
 def test_a_show_image_over_the_size_limit_is_refused(station):
     image = SimpleUploadedFile("huge.png", b"\0" * (MAX_IMAGE_BYTES + 1))
     show = Show(station=station, name="Huge", slug="huge", image=image)
