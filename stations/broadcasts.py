@@ -56,11 +56,12 @@ async def go_live(
         on_lost=on_lost,
     )
     claim = await broadcast.start(mime, sniff=sniff)
-    if claim is not Claim.REFUSED:
-        broadcast.recorder = await recording_start(
-            station, broadcast, claim, user_id=user_id, dj=on_air.dj
-        )
-    if limited and claim is not Claim.REFUSED:
+    if claim is Claim.REFUSED:
+        return broadcast, claim
+    broadcast.recorder = await recording_start(
+        station, broadcast, claim, user_id=user_id, dj=on_air.dj
+    )
+    if limited:
         _keep_to_slot(broadcast, user_id, on_air.dj, on_lost, on_slot_ending)
     return broadcast, claim
 

@@ -10,6 +10,7 @@ from typing import Any
 from ..models import Station
 from ..streaming.audience import stream_title
 from ..streaming.packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE
+from ..streams import stream_path
 
 SERVER_ID = "radio"
 # Every station's output is MP3, whatever its source sends.
@@ -67,8 +68,7 @@ def icecast_source(
         # Peaks are not kept: the count now is the highest known.
         "listener_peak": listeners,
         "listeners": listeners,
-        # stations/routing.py serves the stream beside the listener page.
-        "listenurl": absolute_url(f"{page}stream.mp3"),
+        "listenurl": absolute_url(stream_path(station.slug)),
         "server_description": broadcast.get("description") or station.description,
         "server_name": broadcast.get("name") or station.name,
         "server_type": SERVER_TYPE,
