@@ -13,7 +13,7 @@ import json
 import time
 
 
-def _percentiles(values: list[float]) -> dict:
+def percentiles(values: list[float]) -> dict:
     if not values:
         return {"p50": None, "p99": None, "max": None}
     ordered = sorted(values)
@@ -24,8 +24,8 @@ def _percentiles(values: list[float]) -> dict:
     return {"p50": at(0.50), "p99": at(0.99), "max": round(ordered[-1], 1)}
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    """Read one response with a Content-Length body; its status."""
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """Read one response with a Content-Length body; its status and body."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ")[1])
@@ -34,8 +34,7 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
         name, _, value = line.partition(":")
         if name.lower() == "content-length":
             length = int(value)
-    await reader.readexactly(length)
-    return status
+    return status, await reader.readexactly(length)
 
 
 class ApiLoad:
@@ -77,7 +76,7 @@ class ApiLoad:
                     await asyncio.sleep(delay)
                 t0 = time.perf_counter()
                 writer.write(self.request)
-                status = await _read_response(reader)
+                status, _ = await read_response(reader)
                 self.latencies_ms.append((time.perf_counter() - t0) * 1000)
                 if status != 200:
                     self.errors[str(status)] = self.errors.get(str(status), 0) + 1
@@ -94,7 +93,7 @@ class ApiLoad:
             "asked_per_s": self.rate,
             "answered_per_s": round(done / self.seconds, 1) if self.seconds else 0,
             "answered": done,
-            "latency_ms": _percentiles(self.latencies_ms),
+            "latency_ms": percentiles(self.latencies_ms),
             "errors": self.errors,
         }
 
@@ -166,6 +165,6 @@ class SseWidgets:
             "titles": titles,
             "arrivals": len(self.delays_ms),
             "expected_arrivals": titles * self.connected,
-            "delay_ms": _percentiles(self.delays_ms),
+            "delay_ms": percentiles(self.delays_ms),
             "errors": self.errors,
         }

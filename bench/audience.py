@@ -18,6 +18,12 @@ up with the DJ after the ramp, and measures a steady window:
 * the server's CPU % (utime+stime) and RSS, RSS per listener, and (with
   ``--gc-log``) its full garbage collections.
 
+With ``--churn N``, N more listeners join every second of the window and
+each leaves ``CHURN_STAY_S`` after it joined, so N leave a second too: each
+is a listening session the server records (compare ``--no-stats``, which
+turns the recording off, for the relay latency and CPU of the steady
+listeners); the sessions written are counted after the server stops.
+
 With ``--stalled M``, after that window M more listeners connect, read the
 hello and the burst and then stop reading (small SO_RCVBUF); the script
 reports the server's RSS and the kernel's TCP memory per stalled listener,
@@ -30,6 +36,7 @@ but the 12-byte header. All traffic stays on 127.0.0.1.
 
     .venv/bin/python bench/audience.py --listeners 3000 --duration 30 --gc-log
     .venv/bin/python bench/audience.py -n 500 --stalled 200 --stall-duration 60
+    .venv/bin/python bench/audience.py -n 1000 --churn 50 [--no-stats]
 
 See bench/README.md.
 """
@@ -64,7 +71,7 @@ from stations.streaming.mp3 import parse_header as parse_mp3_header  # noqa: E40
 from tests.support.audio import make_tone  # noqa: E402
 from tests.support.clients import connect as ws_connect  # noqa: E402
 from tests.support.clients import sign_in  # noqa: E402
-from tests.support.servers import Deployment  # noqa: E402
+from tests.support.servers import Deployment, Worker  # noqa: E402
 
 try:
     import uvloop
@@ -78,9 +85,18 @@ ORIGIN = "http://127.0.0.1"
 # Any key will do; the server's accept value is not checked.
 WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 HEALTHY_SHARE = 0.99
+# How long a --churn listener stays before it leaves (over the server's
+# shortest recorded session, RADIO_STATS_MIN_SESSION_SECONDS).
+CHURN_STAY_S = 5.0
 FIRST_AUDIO_MS = 2000.0
 HIST_MS = 60_000  # latency histogram: 1 ms buckets up to a minute
 SLOW_MS = 50  # packets any listener got later than this are listed
+# Issue 14's target for the relay latency p99 of healthy listeners.
+RELAY_P99_TARGET_MS = 100
+# How far the server's RSS may rise in the second half of the stalled window
+# over the first half's peak and still count as bounded: a stalled
+# listener's backlog is capped, so its memory must level off.
+STALL_RSS_SLACK = 0.02
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 NOFILE = 200_000
@@ -537,6 +553,24 @@ def product_fingerprint() -> dict:
     }
 
 
+def write_report(
+    output: Path, args: argparse.Namespace, fingerprint: dict, result: dict
+) -> None:
+    """Write a run's ``result`` as JSON, with its date, command line, machine,
+    product fingerprint and arguments."""
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "machine": machine(),
+        "product": fingerprint,
+        "args": {
+            k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+        },
+        **result,
+    }
+    output.write_text(json.dumps(report, indent=1))
+
+
 def machine() -> dict:
     model = "unknown"
     with open("/proc/cpuinfo") as cpuinfo:
@@ -613,6 +647,7 @@ class Bench:
         self.healthy: list[Listener] = []
         self.stalled: list[Listener] = []
         self.probes: list[Listener] = []
+        self.churned: list[Listener] = []
         self.inflight = asyncio.Semaphore(args.max_inflight)
         self.timeline: list[dict] = []
         self.t_begin = _perf()
@@ -694,6 +729,28 @@ class Bench:
             due += interval
             await asyncio.sleep(max(0.0, due - loop.time()))
         await asyncio.gather(*tasks)
+
+    # churn: listeners that join and leave at --churn per second
+
+    async def churn(self, until: float) -> None:
+        loop = asyncio.get_running_loop()
+        batch = max(1, self.args.churn // 10)
+        due = loop.time()
+        staying: list[Listener] = []
+        tasks = []
+        while _perf() < until:
+            while staying and _perf() - staying[0].t_start >= CHURN_STAY_S:
+                staying.pop(0).close()
+            for _ in range(batch):
+                listener = Listener(self, "churn")
+                self.churned.append(listener)
+                staying.append(listener)
+                tasks.append(loop.create_task(self.open(listener)))
+            due += batch / self.args.churn
+            await asyncio.sleep(max(0.0, due - loop.time()))
+        await asyncio.gather(*tasks)
+        for listener in staying:
+            listener.close()
 
     # the DJ
 
@@ -896,6 +953,9 @@ class Bench:
         probe_task = None
         if probes and self.args.probe_rate > 0:
             probe_task = asyncio.get_running_loop().create_task(self.run_probes(until))
+        churn_task = None
+        if probes and self.args.churn > 0:
+            churn_task = asyncio.get_running_loop().create_task(self.churn(until))
         while _perf() < until:
             await asyncio.sleep(min(1.0, max(0.0, until - _perf())))
             rss_samples.append(rss_kb(self.pid))
@@ -919,6 +979,8 @@ class Bench:
         await asyncio.sleep(self.args.grace)
         if probe_task is not None:
             await asyncio.wait_for(probe_task, self.args.connect_timeout + 5)
+        if churn_task is not None:
+            await asyncio.wait_for(churn_task, self.args.connect_timeout + 5)
         self.window = None
         return self.window_report(
             window,
@@ -1132,6 +1194,8 @@ async def run(
             else None
         )
         steady["probe_joins"] = join_times(bench.probes)
+        if args.churn:
+            steady["churn_joins"] = join_times(bench.churned)
         result["steady"] = steady
         print_window("steady", steady)
 
@@ -1175,7 +1239,9 @@ async def run(
                 "tcp_states_end": stalled.get("stalled_tcp_states", [{}])[-1],
             }
             result["with_stalled"] = stalled
+            stalled["verdict"] = stall_verdict(bench.timeline, steady, stalled)
             print_window("with stalled", stalled)
+            print_stall_verdict(stalled["verdict"])
     finally:
         bench.phase = "teardown"
         result["final_gaps"] = {
@@ -1197,6 +1263,45 @@ async def run(
         lag.cancel()
     result["timeline"] = bench.timeline
     return result
+
+
+def stall_verdict(timeline: list[dict], steady: dict, stalled: dict) -> dict:
+    """Whether the server's memory levelled off while the stalled listeners
+    stayed, and the healthy listeners did as well as in the steady window."""
+    rss = [p["rss_kb"] for p in timeline if p["phase"] == "stalled"]
+    half = max(1, len(rss) // 2)
+    first_peak, second_peak = max(rss[:half]), max(rss[half:] or rss[-1:])
+    p99 = stalled["latency_ms"]["p99"]
+    return {
+        "rss_kb_over_window": rss[:: max(1, len(rss) // 10)] + rss[-1:],
+        "rss_first_half_peak_kb": first_peak,
+        "rss_second_half_peak_kb": second_peak,
+        "memory_bounded": second_peak <= first_peak * (1 + STALL_RSS_SLACK),
+        "healthy_steady": steady["realtime_healthy"],
+        "healthy_with_stalled": stalled["realtime_healthy"],
+        "relay_p99_steady_ms": steady["latency_ms"]["p99"],
+        "relay_p99_with_stalled_ms": p99,
+        "others_unaffected": p99 is not None
+        and p99 < RELAY_P99_TARGET_MS
+        and stalled["realtime_healthy"] >= HEALTHY_SHARE * steady["realtime_healthy"],
+    }
+
+
+def print_stall_verdict(v: dict) -> None:
+    over = " ".join(f"{kb / 1024:.1f}" for kb in v["rss_kb_over_window"])
+    print(
+        f"memory bounded        {'yes' if v['memory_bounded'] else 'NO'}: RSS MiB "
+        f"over the window {over}; second half's peak "
+        f"{v['rss_second_half_peak_kb'] / 1024:.1f} vs first half's "
+        f"{v['rss_first_half_peak_kb'] / 1024:.1f} (+{100 * STALL_RSS_SLACK:.0f} % "
+        f"allowed)\n"
+        f"others unaffected     {'yes' if v['others_unaffected'] else 'NO'}: "
+        f"{v['healthy_with_stalled']} healthy in real time (steady window "
+        f"{v['healthy_steady']}), relay p99 {v['relay_p99_with_stalled_ms']} ms "
+        f"(steady window {v['relay_p99_steady_ms']} ms; target < "
+        f"{RELAY_P99_TARGET_MS} ms)",
+        flush=True,
+    )
 
 
 def _close_codes(listeners: list[Listener]) -> dict:
@@ -1267,11 +1372,29 @@ def print_window(name: str, w: dict) -> None:
 # --- setting the server up ----------------------------------------------------
 
 
+def bench_deployment(workdir: Path, redis_url: str | None) -> Deployment:
+    """An installation in ``workdir`` for a bench whose clients all come
+    from 127.0.0.1 (no per-address cap), on ``redis_url`` emptied first."""
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+    return Deployment.create(
+        database_url=f"sqlite:///{workdir / 'radio.sqlite3'}",
+        redis_url=redis_url,
+        MEDIA_ROOT=str(workdir / "media"),
+        RADIO_MAX_CONNECTIONS_PER_IP="0",
+    )
+
+
 def start_server(args, workdir: Path, server_log: Path):
     database = workdir / "radio.sqlite3"
     deployment = Deployment.create(
         database_url=f"sqlite:///{database}",
         MEDIA_ROOT=str(workdir / "media"),
+        RADIO_STATS_ENABLED="1" if args.stats else "0",
+        # Every listener comes from 127.0.0.1: no per-address cap.
+        RADIO_MAX_CONNECTIONS_PER_IP="0",
         **(
             {"RADIO_LISTENER_MAX_STALL_SECONDS": str(args.max_stall)}
             if args.max_stall
@@ -1288,20 +1411,40 @@ def start_server(args, workdir: Path, server_log: Path):
             "from stations.models import Station; "
             f"Station.objects.filter(slug={STATION!r}).update(record_broadcasts=False)"
         )
-    # The child inherits this process's CPU set, open-files limit and
-    # stdout/stderr (daphne's access log goes to a file, not the console).
-    # Options as bin/run serves production.
-    if args.gc_log or args.gc_threshold or args.server_uvloop:
-        probe = str(PROJECT / "bench" / "server_hooks")
-        deployment.env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [probe, deployment.env.get("PYTHONPATH")])
-        )
-        if args.gc_log:
-            deployment.env["BENCH_GC_LOG"] = str(server_log.with_suffix(".gc.log"))
-        if args.gc_threshold:
-            deployment.env["BENCH_GC_THRESHOLD"] = args.gc_threshold
-        if args.server_uvloop:
-            deployment.env["BENCH_UVLOOP"] = "1"
+    instrument(deployment, args, server_log)
+    worker = start_logged_worker(deployment, args, server_log)
+    nofile = resource.prlimit(worker.process.pid, resource.RLIMIT_NOFILE)[0]
+    return deployment, worker, nofile
+
+
+def instrument(deployment: Deployment, args, server_log: Path) -> None:
+    """Put bench/server_hooks in the worker for ``--gc-log``,
+    ``--gc-threshold``, ``--server-uvloop``, and ``BENCH_TRACEMALLOC`` or
+    ``BENCH_GARBAGE`` in this process's environment."""
+    hooks = {
+        "BENCH_GC_LOG": str(server_log.with_suffix(".gc.log")) if args.gc_log else None,
+        "BENCH_GC_THRESHOLD": getattr(args, "gc_threshold", None),
+        "BENCH_UVLOOP": "1" if getattr(args, "server_uvloop", False) else None,
+        "BENCH_TRACEMALLOC": os.environ.get("BENCH_TRACEMALLOC"),
+        "BENCH_GARBAGE": os.environ.get("BENCH_GARBAGE"),
+    }
+    hooks = {name: value for name, value in hooks.items() if value}
+    if not hooks:
+        return
+    probe = str(PROJECT / "bench" / "server_hooks")
+    deployment.env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [probe, deployment.env.get("PYTHONPATH")])
+    )
+    deployment.env.update(hooks)
+
+
+def start_logged_worker(deployment: Deployment, args, server_log: Path) -> Worker:
+    """One daphne worker on ``args.server_cpu``, serving as ``bin/run`` does,
+    its console (daphne's access log, tracebacks) appended to ``server_log``.
+
+    The child inherits this process's CPU set, open-files limit and
+    stdout/stderr; the generator goes back to ``args.client_cpu``.
+    """
     os.sched_setaffinity(0, {args.server_cpu})
     saved = os.dup(1), os.dup(2)
     sys.stdout.flush()
@@ -1317,10 +1460,9 @@ def start_server(args, workdir: Path, server_log: Path):
         os.close(saved[0])
         os.close(saved[1])
         os.sched_setaffinity(0, {args.client_cpu})
-    pid = worker.process.pid
-    pin_all_threads(pid, {args.server_cpu})
-    nofile = raise_nofile(pid)
-    return deployment, worker, nofile
+    pin_all_threads(worker.process.pid, {args.server_cpu})
+    raise_nofile(worker.process.pid)
+    return worker
 
 
 def main() -> int:
@@ -1429,6 +1571,18 @@ def main() -> int:
         default=True,
         help="record the DJ's broadcast, as stations do by default (--no-record)",
     )
+    parser.add_argument(
+        "--churn",
+        type=int,
+        default=0,
+        help="listeners joining (and leaving) per s during the window",
+    )
+    parser.add_argument(
+        "--stats",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="record listening sessions, as the server does by default (--no-stats)",
+    )
     parser.add_argument("--label", default="")
     parser.add_argument(
         "--output", type=Path, help="JSON file (default bench/results/)"
@@ -1442,6 +1596,8 @@ def main() -> int:
     name = f"listeners-{args.listeners}" + (
         f"-stalled-{args.stalled}" if args.stalled else ""
     )
+    name += f"-churn-{args.churn}" if args.churn else ""
+    name += "" if args.stats else "-no-stats"
     name += f"-{args.label}" if args.label else ""
     RESULTS.mkdir(parents=True, exist_ok=True)
     output = args.output or RESULTS / f"{name}-{stamp}.json"
@@ -1481,6 +1637,9 @@ def main() -> int:
                 profiler.wait(timeout=30)
         if deployment is not None:
             deployment.stop()
+            if args.churn and "result" in locals():
+                result["sessions_recorded"] = sessions_recorded(deployment)
+                log(f"{result['sessions_recorded']} listening sessions recorded")
         shutil.rmtree(workdir, ignore_errors=True)
     if args.gc_log:
         gc_log = server_log.with_suffix(".gc.log")
@@ -1488,22 +1647,22 @@ def main() -> int:
             if key in result and gc_log.exists():
                 result[key]["server_gc"] = gc_stats(gc_log, result[key])
                 print_gc(key, result[key]["server_gc"])
-    report = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": machine(),
-        "product": fingerprint,
-        "args": {
-            k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-        },
-        **result,
-    }
-    output.write_text(json.dumps(report, indent=1))
+    write_report(output, args, fingerprint, result)
     log(
         "wrote "
         + str(output.relative_to(PROJECT) if output.is_relative_to(PROJECT) else output)
     )
     return 0
+
+
+def sessions_recorded(deployment: Deployment) -> int:
+    """Listening sessions the stopped server wrote (``--churn``)."""
+    code = (
+        "from stations.statistics.models import ListeningSession; "
+        "print(ListeningSession.objects.count())"
+    )
+    # The last line: Django's shell may say what it imported first.
+    return int(deployment.shell(code).split()[-1])
 
 
 def gc_stats(path: Path, window: dict) -> dict:

@@ -444,15 +444,7 @@ def create_users(deployment: Deployment, names: list[str]) -> dict[str, str]:
 
 
 def start_server(args, workdir: Path, server_log: Path):
-    if args.redis:
-        import redis
-
-        redis.Redis.from_url(args.redis).flushdb()
-    deployment = Deployment.create(
-        database_url=f"sqlite:///{workdir / 'radio.sqlite3'}",
-        redis_url=args.redis,
-        MEDIA_ROOT=str(workdir / "media"),
-    )
+    deployment = audience.bench_deployment(workdir, args.redis)
     names = ["benchdj"]
     names += [f"sender{i:03d}" for i in range(args.senders)]
     names += [f"user{i:04d}" for i in range(args.inbox_users)]
@@ -461,23 +453,7 @@ def start_server(args, workdir: Path, server_log: Path):
     deployment.manage(
         "createstation", STATION, "--name", "Chat bench", "--dj", "benchdj"
     )
-    os.sched_setaffinity(0, {args.server_cpu})
-    saved = os.dup(1), os.dup(2)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    with open(server_log, "ab") as log_file:
-        os.dup2(log_file.fileno(), 1)
-        os.dup2(log_file.fileno(), 2)
-    try:
-        worker = deployment.start_worker("--websocket_timeout", "-1")
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        os.close(saved[0])
-        os.close(saved[1])
-        os.sched_setaffinity(0, {args.client_cpu})
-    audience.pin_all_threads(worker.process.pid, {args.server_cpu})
-    audience.raise_nofile(worker.process.pid)
+    worker = audience.start_logged_worker(deployment, args, server_log)
     return deployment, worker, sessions
 
 
@@ -577,15 +553,7 @@ def main() -> int:
             with contextlib.suppress(Exception):
                 deployment.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    report = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": audience.machine(),
-        "product": fingerprint,
-        "args": {k: str(v) for k, v in vars(args).items()},
-        **result,
-    }
-    output.write_text(json.dumps(report, indent=1))
+    audience.write_report(output, args, fingerprint, result)
     audience.log(f"wrote {output.relative_to(PROJECT)}")
     return 0
 

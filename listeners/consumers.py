@@ -8,7 +8,13 @@ from django.conf import settings
 
 from radio import protocol
 from radio.protocol import ProtocolError
-from radio.sockets import Close, JsonSocket, auser_active, rate_limit, rate_limit_writes
+from radio.sockets import (
+    Close,
+    JsonSocket,
+    arate_limit,
+    arate_limit_writes,
+    auser_active,
+)
 
 from . import inbox
 from .selectors import ainbox_unread
@@ -26,6 +32,7 @@ class InboxConsumer(JsonSocket):
     """``ws/inbox/``: a signed-in user's private messages, on every tab."""
 
     group: str | None = None
+    uses_channel_layer = True
 
     async def join(self) -> None:
         user = self.scope["user"]
@@ -61,7 +68,15 @@ class InboxConsumer(JsonSocket):
             station = protocol.text_field(
                 message, "station", max_chars=protocol.MAX_SLUG_CHARS
             )
-        rate_limit(
+        client_id = message.get("client_id")
+        if client_id is not None:
+            client_id = (
+                protocol.text_field(
+                    message, "client_id", max_chars=protocol.INBOX_MAX_CLIENT_ID_CHARS
+                )
+                or None
+            )
+        await arate_limit(
             "inbox",
             self.user.pk,
             burst=settings.RADIO_INBOX_BURST,
@@ -70,7 +85,11 @@ class InboxConsumer(JsonSocket):
         )
         try:
             sent = await ainbox_message_send(
-                sender=self.user, to=to, text=text, station_slug=station
+                sender=self.user,
+                to=to,
+                text=text,
+                station_slug=station,
+                client_id=client_id,
             )
         except UnknownUser:
             raise self.unknown_user(to) from None
@@ -79,14 +98,15 @@ class InboxConsumer(JsonSocket):
                 "Only a DJ of the station may send a shoutout from it.",
                 protocol.FORBIDDEN,
             ) from None
-        await self.send_message(
-            {
-                "type": protocol.INBOX_SENT,
-                "id": sent.pk,
-                "to": sent.recipient.get_username(),
-                "ts": sent.created_at.isoformat(),
-            }
-        )
+        answer = {
+            "type": protocol.INBOX_SENT,
+            "id": sent.pk,
+            "to": sent.recipient.get_username(),
+            "ts": sent.created_at.isoformat(),
+        }
+        if client_id is not None:
+            answer["client_id"] = client_id
+        await self.send_message(answer)
 
     async def handle_inbox_read(self, message: dict[str, Any]) -> None:
         ids = message.get("ids")
@@ -99,13 +119,13 @@ class InboxConsumer(JsonSocket):
                 f'"ids" must be a list of at most {protocol.INBOX_MAX_READ_IDS} '
                 "message ids."
             )
-        rate_limit_writes(self.user.pk)
+        await arate_limit_writes(self.user.pk)
         # Every connection, this one too, hears of it through the group.
         await ainbox_messages_mark_read(user=self.user, ids=ids)
 
     async def handle_inbox_block(self, message: dict[str, Any]) -> None:
         username = self.other_username(message)
-        rate_limit_writes(self.user.pk)
+        await arate_limit_writes(self.user.pk)
         try:
             blocked = await ablock_create(blocker=self.user, username=username)
         except UnknownUser:
@@ -116,7 +136,7 @@ class InboxConsumer(JsonSocket):
 
     async def handle_inbox_unblock(self, message: dict[str, Any]) -> None:
         username = self.other_username(message)
-        rate_limit_writes(self.user.pk)
+        await arate_limit_writes(self.user.pk)
         try:
             unblocked = await ablock_delete(blocker=self.user, username=username)
         except UnknownUser:
@@ -138,7 +158,7 @@ class InboxConsumer(JsonSocket):
     # --- From the group ``inbox.<pk>`` ---------------------------------------
 
     async def inbox_message(self, event: dict[str, Any]) -> None:
-        """A message to this user, from ``services.inbox_message_send``."""
+        """A message to this user, from ``services.ainbox_message_send``."""
         await self.send_message(event["message"])
 
     async def inbox_read(self, event: dict[str, Any]) -> None:

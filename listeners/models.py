@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from radio.protocol import INBOX_MAX_TEXT_CHARS
+from radio.protocol import INBOX_MAX_CLIENT_ID_CHARS, INBOX_MAX_TEXT_CHARS
 
 
 class InboxMessage(models.Model):
@@ -11,12 +11,17 @@ class InboxMessage(models.Model):
     class Kind(models.TextChoices):
         MESSAGE = "message", _("message")
         SHOUTOUT = "shoutout", _("shoutout")
+        # From a station itself, such as "your request is playing".
+        NOTICE = "notice", _("notice")
 
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("sender"),
         on_delete=models.CASCADE,
         related_name="inbox_sent",
+        null=True,
+        blank=True,
+        help_text=_("None for a station's notice."),
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -35,7 +40,9 @@ class InboxMessage(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text=_("The station a shoutout is sent from, by one of its DJs."),
+        help_text=_(
+            "The station a shoutout (by one of its DJs) or a notice is sent from."
+        ),
     )
     hidden = models.BooleanField(
         _("hidden"),
@@ -46,15 +53,32 @@ class InboxMessage(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    client_id = models.CharField(
+        _("client id"),
+        max_length=INBOX_MAX_CLIENT_ID_CHARS,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Chosen by the sender's client for this message, so that a retry is "
+            "stored once."
+        ),
+    )
 
     class Meta:
         verbose_name = _("inbox message")
         verbose_name_plural = _("inbox messages")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["recipient", "read_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="listeners_inbox_client_id_unique",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.sender} → {self.recipient}: {self.text[:50]}"
+        return f"{self.sender or self.station} → {self.recipient}: {self.text[:50]}"
 
 
 class Block(models.Model):

@@ -21,13 +21,21 @@ def inbox_message_as_dict(message: InboxMessage) -> dict[str, Any]:
     return {
         "type": INBOX_MESSAGE,
         "id": message.pk,
-        "from": message.sender.get_username(),
+        "from": _sender_name(message),
         "to": message.recipient.get_username(),
         "text": message.text,
         "ts": message.created_at.isoformat(),
         "kind": message.kind,
         "station": message.station.slug if message.station_id else None,
     }
+
+
+def _sender_name(message: InboxMessage) -> str:
+    """The sender's username; for a station's notice the station's name."""
+    if message.sender_id:
+        return message.sender.get_username()
+    # A notice whose station has since been deleted is from nobody known.
+    return message.station.name if message.station_id else ""
 
 
 def inbox_unread(user: AbstractBaseUser) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """ASGI entry point: Django for HTTP, Channels for WebSockets and streams."""
 
 import gc
+import importlib
 import os
 import sys
 from collections.abc import Callable
@@ -17,19 +18,32 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
 from django.urls import re_path
 
-from radio.middleware import ServerSendMiddleware
+from radio.connections import ConnectionsPerAddress
+from radio.daphne import drop_slow_handshakes
+from radio.middleware import ServerSendMiddleware, SharedCache
 from radio.routing import http_urlpatterns, websocket_urlpatterns
+
+# Else the first request imports the URLconf, and with it every view and the
+# API's schemas, in the event loop's thread: a third of a second in which no
+# listener is written to.
+importlib.import_module(settings.ROOT_URLCONF)
 
 application = ServerSendMiddleware(
     ProtocolTypeRouter(
         {
-            "http": URLRouter([*http_urlpatterns, re_path(r"", django_asgi_app)]),
-            "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            "http": URLRouter(
+                [*http_urlpatterns, re_path(r"", SharedCache(django_asgi_app))]
+            ),
+            "websocket": ConnectionsPerAddress(
+                AllowedHostsOriginValidator(
+                    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                )
             ),
         }
     )
 )
+
+drop_slow_handshakes(settings.RADIO_HANDSHAKE_TIMEOUT_SECONDS)
 
 
 def when_serving(start: Callable[[], object]) -> None:
@@ -44,6 +58,10 @@ def when_serving(start: Callable[[], object]) -> None:
         reactor.callLater(0, start)
 
 
+from radio import shutdown
+
+when_serving(shutdown.start)
+
 if settings.RADIO_AUTODJ:
     from stations.library import autodj
 
@@ -57,10 +75,26 @@ from stations.programme import sweeper
 
 when_serving(sweeper.start)
 
+from stations.webhooks import dispatcher as webhook_dispatcher
+
+when_serving(webhook_dispatcher.start)
+
+from stations.statistics import recorder as statistics_recorder
+
+when_serving(statistics_recorder.start)
+
 # A worker keeps many long-lived objects per listener. With Python's default
 # thresholds full collections come every few seconds and pause the worker
 # for about 70 ms per 1000 listeners (docs/PERFORMANCE.md); what is loaded by
 # now lives as long as the process and need not be looked at again.
-GC_THRESHOLDS = (100_000, 50, 1000)
+#
+# A closed connection is a cycle of daphne's, Twisted's and autobahn's objects
+# that only a collection of its generation frees. With ~40 s between young
+# collections, one in eight listeners who stay a few seconds are moved on
+# while still connected; the middle generation is collected every fifth time
+# so they are freed within minutes, not hours. Full collections may follow
+# every 20th of those, which Python runs only once a quarter of the long-lived
+# objects are new since the last: a steady audience pays nothing.
+GC_THRESHOLDS = (100_000, 5, 20)
 gc.freeze()
 gc.set_threshold(*GC_THRESHOLDS)

@@ -63,9 +63,17 @@ CLOSE_TOO_FAR_BEHIND = 4408
 CLOSE_DJ_ALREADY_LIVE = 4409
 # Not the DJ's slot: refused in answer to ``start``, or taken off air after it.
 CLOSE_OUTSIDE_SLOT = 4410
+# The station has its ``max_listeners`` listeners already.
+CLOSE_STATION_FULL = 4503
+# The client's address holds RADIO_MAX_CONNECTIONS_PER_IP connections here.
+CLOSE_TOO_MANY_CONNECTIONS = 4429
 CLOSE_MESSAGE_TOO_BIG = 1009
+# The database was away while the socket joined or checked the user's rights.
+CLOSE_TRY_AGAIN_LATER = 1013
 # The server failed while handling the client's message (a bug, logged).
 CLOSE_INTERNAL_ERROR = 1011
+# The worker is stopping (a deploy): connect again at once, to another.
+CLOSE_SERVICE_RESTART = 1012
 
 # --- Error codes of {"type": "error"} messages ---------------------------------
 BAD_REQUEST = "bad_request"
@@ -80,10 +88,14 @@ TOO_FAST = "too_fast"
 UNKNOWN_USER = "unknown_user"
 OUTSIDE_SLOT = "outside_slot"
 SLOT_ENDED = "slot_ended"
+# The server cannot reach Redis or the database, which it needs for that, for now.
+UNAVAILABLE = "unavailable"
+# The DJ's station was taken by another producer; the broadcast ended.
+TAKEN_OVER = "taken_over"
 ERROR_CODES = (
     BAD_REQUEST, AUTH_REQUIRED, FORBIDDEN, TOO_LONG, RATE_LIMITED,
     UNSUPPORTED_FORMAT, IDLE, INPUT_FAILED, TOO_FAST, UNKNOWN_USER, OUTSIDE_SLOT,
-    SLOT_ENDED,
+    SLOT_ENDED, UNAVAILABLE, TAKEN_OVER,
 )  # fmt: skip
 
 # --- Limits ------------------------------------------------------------------
@@ -105,6 +117,8 @@ MAX_SLUG_CHARS = 50
 MAX_ID = 2**63 - 1
 # Longest private message, in characters after trimming.
 INBOX_MAX_TEXT_CHARS = 1000
+# Longest ``client_id`` of ``inbox.send``: room for a UUID in any spelling.
+INBOX_MAX_CLIENT_ID_CHARS = 64
 # Most unread messages sent on connect, oldest first; older ones wait until
 # these are read.
 INBOX_MAX_UNREAD = 200
@@ -137,6 +151,9 @@ def decode_message(text: str) -> dict[str, Any]:
         message = json.loads(text)
     except ValueError:
         raise ProtocolError("Messages must be JSON.") from None
+    except RecursionError:
+        # A few thousand nested arrays fit in a frame, and outrun the parser.
+        raise ProtocolError("Messages must not nest so deeply.") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise ProtocolError('Messages must be JSON objects with a "type".')
     return message
@@ -215,8 +232,11 @@ def for_pages() -> dict[str, Any]:
             "tooFarBehind": CLOSE_TOO_FAR_BEHIND,
             "djAlreadyLive": CLOSE_DJ_ALREADY_LIVE,
             "outsideSlot": CLOSE_OUTSIDE_SLOT,
+            "stationFull": CLOSE_STATION_FULL,
+            "tooManyConnections": CLOSE_TOO_MANY_CONNECTIONS,
             "messageTooBig": CLOSE_MESSAGE_TOO_BIG,
             "internalError": CLOSE_INTERNAL_ERROR,
+            "serviceRestart": CLOSE_SERVICE_RESTART,
         },
         "limits": {
             "chatMaxChars": CHAT_MAX_CHARS,

@@ -8,6 +8,7 @@ daphne workers), DATABASE_URL to another database such as PostgreSQL.
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_float, env_int, env_list, env_str
@@ -33,6 +34,29 @@ if HTTPS:
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600)
+# The pages' scripts read the CSRF token from a data-* attribute, never
+# from the cookie; both cookies stay first-party (SameSite=Lax).
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# No page may be framed (clickjacking): radio has no embeddable player.
+X_FRAME_OPTIONS = "DENY"
+# Every page's scripts and styles are static files: no inline script, style
+# attribute or event handler runs. The player plays MediaSource blob: URLs;
+# the sockets and the API are same-origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -52,6 +76,9 @@ INSTALLED_APPS = [
     "listeners",
     "stations.library",
     "stations.programme",
+    "stations.webhooks",
+    "stations.statistics",
+    "stations.song_requests",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "stations.middleware.BusUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "radio.urls"
@@ -173,11 +202,18 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
     },
+    "filters": {
+        "repeats": {"()": "radio.logfilters.Repeats"},
+        "cancellations": {"()": "radio.logfilters.Cancellations"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "stations": {"level": env_str("LOG_LEVEL", "INFO")},
         "listeners": {"level": env_str("LOG_LEVEL", "INFO")},
+        # Its reader logs every retry while Redis is away, and a traceback
+        # for each consumer whose cleanup a stopping worker cancels.
+        "channels_redis.pubsub": {"filters": ["repeats", "cancellations"]},
     },
 }
 
@@ -211,6 +247,13 @@ RADIO_INBOX_MESSAGES_PER_SECOND = env_float("RADIO_INBOX_MESSAGES_PER_SECOND", 1
 # unblocking, chat moderation) one user may send at once, then per second.
 RADIO_WRITES_BURST = env_int("RADIO_WRITES_BURST", 20)
 RADIO_WRITES_PER_SECOND = env_float("RADIO_WRITES_PER_SECOND", 2.0)
+# WebSockets and stream.mp3 responses one client address (an IPv6 /64) may
+# hold open in one worker; 0: no cap (load tests, trusted proxies). Behind
+# a proxy, daphne needs --proxy-headers to see the client's address.
+RADIO_MAX_CONNECTIONS_PER_IP = env_int("RADIO_MAX_CONNECTIONS_PER_IP", 50)
+# A connection must have sent its whole HTTP request (a WebSocket's opening
+# handshake too) this many seconds after it opened, or it is dropped.
+RADIO_HANDSHAKE_TIMEOUT_SECONDS = env_float("RADIO_HANDSHAKE_TIMEOUT_SECONDS", 8.0)
 # Listener counts are pushed to clients at most this often.
 RADIO_LISTENER_COUNT_INTERVAL_SECONDS = env_float(
     "RADIO_LISTENER_COUNT_INTERVAL_SECONDS", 1.0
@@ -305,3 +348,38 @@ RADIO_HISTORY_EXPORT_MAX_DAYS = env_int("RADIO_HISTORY_EXPORT_MAX_DAYS", 366)
 RADIO_API_CACHE_SECONDS = env_float("RADIO_API_CACHE_SECONDS", 5.0)
 # Seconds between keep-alive comments on an idle Server-Sent Events stream.
 RADIO_API_SSE_KEEPALIVE_SECONDS = env_float("RADIO_API_SSE_KEEPALIVE_SECONDS", 15.0)
+
+# --- Webhooks (stations/webhooks/, docs/WEBHOOKS.md) ------------------------
+# The site's public address (https://radio.example), for links in webhooks.
+RADIO_SITE_URL = env_str("RADIO_SITE_URL", "http://localhost:8000")
+# Let webhooks go to loopback and private addresses (tests, private networks);
+# off, such targets are refused as server-side request forgery.
+RADIO_WEBHOOK_ALLOW_PRIVATE = env_bool("RADIO_WEBHOOK_ALLOW_PRIVATE", False)
+# Seconds a target has to answer a delivery, in all.
+RADIO_WEBHOOK_TIMEOUT_SECONDS = env_float("RADIO_WEBHOOK_TIMEOUT_SECONDS", 5.0)
+# Tries of a delivery before it is marked failed.
+RADIO_WEBHOOK_MAX_ATTEMPTS = env_int("RADIO_WEBHOOK_MAX_ATTEMPTS", 5)
+# Seconds before the second try; each later try waits twice as long.
+RADIO_WEBHOOK_RETRY_BASE_SECONDS = env_float("RADIO_WEBHOOK_RETRY_BASE_SECONDS", 10.0)
+# Fewest seconds between two song_changed sent to one webhook.
+RADIO_WEBHOOK_SONG_INTERVAL_SECONDS = env_float(
+    "RADIO_WEBHOOK_SONG_INTERVAL_SECONDS", 10.0
+)
+# Seconds between a worker's looks for due deliveries (queued ones go at once).
+RADIO_WEBHOOK_POLL_SECONDS = env_float("RADIO_WEBHOOK_POLL_SECONDS", 1.0)
+# Seconds between looks at listener counts and new episodes: changes within
+# them are told as one.
+RADIO_WEBHOOK_WATCH_SECONDS = env_float("RADIO_WEBHOOK_WATCH_SECONDS", 10.0)
+
+# --- Listener statistics (stations/statistics/) -----------------------------
+# 0: listening sessions are not recorded.
+RADIO_STATS_ENABLED = env_bool("RADIO_STATS_ENABLED", True)
+# Finished sessions are written together at most this many seconds after the
+# first of them ended (one insert for all).
+RADIO_STATS_FLUSH_SECONDS = env_float("RADIO_STATS_FLUSH_SECONDS", 5.0)
+# Sessions shorter than this many seconds are players probing, not listening.
+RADIO_STATS_MIN_SESSION_SECONDS = env_float("RADIO_STATS_MIN_SESSION_SECONDS", 1.0)
+# Sessions are deleted this many days after they ended.
+RADIO_STATS_RETENTION_DAYS = env_float("RADIO_STATS_RETENTION_DAYS", 365.0)
+# The salt of the listeners' address hashes; empty: derived from SECRET_KEY.
+RADIO_STATS_SALT = env_str("RADIO_STATS_SALT", "")

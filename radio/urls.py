@@ -20,5 +20,7 @@ urlpatterns = [
     path("listen/<slug:slug>.pls", playlists.pls, name="playlist_pls"),
     path("", include("stations.library.urls")),
     path("", include("stations.programme.urls")),
+    path("", include("stations.webhooks.urls")),
+    path("", include("stations.statistics.urls")),
     path("", include("stations.urls")),
 ]

@@ -56,6 +56,7 @@ class StationAdmin(admin.ModelAdmin):
         "timezone",
         "slots_enforced",
         "record_broadcasts",
+        "max_listeners",
         "has_source_password",
         "created_at",
     ]

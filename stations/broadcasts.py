@@ -74,8 +74,10 @@ def _keep_to_slot(
     on_slot_ending: OnWarning | None,
 ) -> None:
     async def take_off_air() -> None:
-        await broadcast.stop()
+        # The DJ hears why first: audio that arrives while the broadcast
+        # stops is refused as sent before ``start``.
         on_lost(SLOT_ENDED)
+        await broadcast.stop()
 
     guard = SlotGuard(
         station_id=broadcast.station_id,

@@ -1,8 +1,9 @@
 """Chat in the station room: the shape of its messages.
 
-A chat message is stored first (``services.chat_message_create``) and sent
-to the station's clients only once the transaction has committed, the way
-``now_playing`` is: through the station bus and each worker's hub.
+A chat message is stored first (``services.achat_message_create``) and sent
+to the station's clients only once the transaction has committed, from the
+event loop, the way ``now_playing`` is: through the station bus and each
+worker's hub.
 """
 
 from __future__ import annotations

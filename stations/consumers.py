@@ -21,29 +21,32 @@ from radio.protocol import (
 from radio.sockets import (
     Close,
     JsonSocket,
+    arate_limit,
+    arate_limit_titles,
+    arate_limit_writes,
     auser_active,
-    rate_limit,
-    rate_limit_titles,
-    rate_limit_writes,
 )
 
 from .broadcasts import SLOT_ENDED, go_live
 from .programme.slot_guard import SlotEnding
 from .programme.slot_rules import OutsideSlot
-from .rooms import join_station, leave_station
+from .rooms import astation_full, join_station, leave_station
 from .runtime import run_in_background
 from .selectors import astation_get, astation_has_dj, station_format
 from .services import (
     ChatForbidden,
     ChatNotFound,
+    ChatUnavailable,
     achat_message_create,
     achat_message_delete,
     achat_mute,
     achat_unmute,
 )
+from .statistics.models import Transport as SessionTransport
+from .statistics.recorder import visit_from_scope
 from .streaming.audience import ControlListener, Listener
-from .streaming.broadcast import Broadcast, BroadcastTooFast, OnAir
-from .streaming.bus import Claim
+from .streaming.broadcast import LEASE_LOST, Broadcast, BroadcastTooFast, OnAir
+from .streaming.bus import BusUnavailable, Claim
 from .streaming.hub import StationHub, listeners_with_users
 from .streaming.ingest import UnsupportedFormat
 from .streaming.transcoder import TranscoderError
@@ -119,25 +122,37 @@ class StationSocket(JsonSocket):
     async def moderate(self, service, **arguments: Any) -> None:
         """Call a moderation service as the signed-in user."""
         actor = self.signed_in_user()
-        rate_limit_writes(actor.pk)
+        await arate_limit_writes(actor.pk)
         try:
             await service(station=self.station, actor=actor, **arguments)
         except ChatForbidden as problem:
             raise ProtocolError(str(problem), protocol.FORBIDDEN) from None
         except ChatNotFound as problem:
             raise ProtocolError(str(problem)) from None
+        except ChatUnavailable:
+            raise chat_unavailable() from None
 
     async def join_hub(
         self, kind: type[Listener], hello: Callable[[StationHub], dict[str, Any]]
     ) -> None:
         """Join the station's output as a ``kind``, greeted by ``hello(hub)``."""
         self.listener = await join_station(
-            self.station, lambda hub: self.make_listener(kind), hello=hello
+            self.station,
+            lambda hub: self.make_listener(kind),
+            hello=hello,
+            visit=visit_from_scope(
+                self.scope,
+                station_id=self.station.pk,
+                transport=SessionTransport.WEBSOCKET,
+            ),
         )
 
     async def leave(self, code: int) -> None:
         if self.listener is not None:
             await leave_station(self.station, self.listener)
+            # It calls back this socket (on_too_slow): without this cycle the
+            # socket is freed when it ends, not by the garbage collector.
+            self.listener = None
 
 
 class StationConsumer(StationSocket):
@@ -145,6 +160,8 @@ class StationConsumer(StationSocket):
 
     async def join(self) -> None:
         await super().join()
+        if await astation_full(self.station):
+            raise Close(protocol.CLOSE_STATION_FULL)
         user = self.scope["user"]
         await self.join_hub(
             Listener,
@@ -177,7 +194,7 @@ class StationConsumer(StationSocket):
         text = protocol.text_field(message, "text", max_chars=CHAT_MAX_CHARS)
         if not text:
             raise ProtocolError('"text" must not be empty.')
-        rate_limit(
+        await arate_limit(
             "chat",
             user.pk,
             burst=settings.RADIO_CHAT_BURST_MESSAGES,
@@ -188,6 +205,8 @@ class StationConsumer(StationSocket):
             await achat_message_create(station=self.station, user=user, text=text)
         except ChatForbidden as problem:
             raise ProtocolError(str(problem), protocol.FORBIDDEN) from None
+        except ChatUnavailable:
+            raise chat_unavailable() from None
 
 
 class BroadcastConsumer(StationSocket):
@@ -254,6 +273,12 @@ class BroadcastConsumer(StationSocket):
             raise ProtocolError(
                 "The server cannot take audio now.", protocol.INPUT_FAILED
             ) from None
+        except BusUnavailable:
+            raise ProtocolError(
+                "The server cannot reach its other workers now; start again "
+                "in a few seconds.",
+                protocol.UNAVAILABLE,
+            ) from None
         if claim is Claim.REFUSED:
             raise Close(protocol.CLOSE_DJ_ALREADY_LIVE)
         self.broadcast = broadcast
@@ -265,7 +290,7 @@ class BroadcastConsumer(StationSocket):
         broadcast = self.live_broadcast()
         title = protocol.text_field(message, "title", max_chars=MAX_TITLE_CHARS)
         artist = protocol.text_field(message, "artist", max_chars=MAX_TITLE_CHARS)
-        rate_limit_titles(self.scope["user"].pk)
+        await arate_limit_titles(self.scope["user"].pk)
         await broadcast.set_now_playing(title=title, artist=artist)
 
     async def handle_stop(self, message: dict[str, Any]) -> None:
@@ -313,6 +338,15 @@ class BroadcastConsumer(StationSocket):
                     protocol.IDLE, "No audio arrived for too long; you are off air."
                 )
             )
+        elif reason == LEASE_LOST:
+            self.write_message(
+                protocol.error(
+                    protocol.TAKEN_OVER,
+                    "The station was taken over while the server could not "
+                    "renew your turn; you are off air.",
+                )
+            )
+            code = protocol.CLOSE_DJ_ALREADY_LIVE
         elif reason == SLOT_ENDED:
             self.write_message(
                 protocol.error(
@@ -332,6 +366,13 @@ class BroadcastConsumer(StationSocket):
             }
         )
 
+    async def server_restarting(self) -> None:
+        """Suspend the broadcast before the console hears 1012: the DJ who
+        reconnects at once to another worker resumes it there."""
+        if self.broadcast is not None:
+            await self.broadcast.hand_over()
+        await super().server_restarting()
+
     async def leave(self, code: int) -> None:
         broadcast = self.broadcast
         try:
@@ -342,6 +383,13 @@ class BroadcastConsumer(StationSocket):
                     run_in_background(broadcast.suspend())
         finally:
             await super().leave(code)
+
+
+def chat_unavailable() -> ProtocolError:
+    return ProtocolError(
+        "Chat cannot reach the station now; try again in a few seconds.",
+        protocol.UNAVAILABLE,
+    )
 
 
 class NotFoundConsumer(AsyncWebsocketConsumer):

@@ -83,6 +83,15 @@ class Station(models.Model):
         default=True,
         help_text=_("Every live broadcast is recorded into the station's archive."),
     )
+    max_listeners = models.PositiveIntegerField(
+        _("most listeners"),
+        default=0,
+        help_text=_(
+            "Listeners the station takes at once (player pages and stream.mp3, "
+            "on all workers); more are refused until one leaves. DJs' consoles "
+            "do not count. 0: no limit."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import consumers, streams
+from radio.connections import ConnectionsPerAddress
+
+from . import consumers, hls, streams
 
 websocket_urlpatterns = [
     path("ws/stations/<slug:slug>/", consumers.StationConsumer.as_asgi()),
@@ -8,5 +10,9 @@ websocket_urlpatterns = [
 ]
 
 http_urlpatterns = [
-    path("stations/<slug:slug>/stream.mp3", streams.station_stream),
+    path(
+        "stations/<slug:slug>/stream.mp3",
+        ConnectionsPerAddress(streams.station_stream),
+    ),
+    path("stations/<slug:slug>/hls/<str:name>", hls.station_hls),
 ]

@@ -44,6 +44,9 @@ def _build_bus() -> StationBus:
     from .programme.history import record_plays
 
     record_plays(bus)
+    from .webhooks.triggers import watch_bus
+
+    watch_bus(bus)
     return bus
 
 

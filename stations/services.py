@@ -16,8 +16,9 @@ from radio.protocol import CHAT_DELETED
 
 from .chat import chat_message_as_dict
 from .models import ChatMessage, Station, StationMute
-from .runtime import apublish_event
+from .runtime import apublish_event, get_bus
 from .selectors import station_chat_muted, station_managed_by
+from .streaming.bus import BusUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +68,23 @@ def station_create_or_update(
 
 
 # --- Chat --------------------------------------------------------------------
+#
+# A chat change is stored in the database thread and sent from the event loop
+# once that has returned, committed: a slow or absent Redis then holds up
+# only the change's own sender, never the one database thread that every
+# socket of the worker shares.
+
+
+class ChatUnavailable(RuntimeError):
+    """The station bus is away (Redis): chat cannot reach the station now."""
 
 
 def notify_chat_on_commit(station_id: int, message: dict[str, Any]) -> None:
     """Send ``message`` to everyone in the station once the transaction commits.
 
-    Must be called inside ``transaction.atomic()``, so that nobody ever sees
-    a change that was rolled back. Chat travels with the station's output
+    For sync callers outside the sockets' database thread (the admin). Must
+    be called inside ``transaction.atomic()``, so that nobody ever sees a
+    change that was rolled back. Chat travels with the station's output
     (``runtime.apublish_event``): encoded once, written to each listener of
     each worker, rather than one channel-layer event per listener.
     """
@@ -82,10 +93,22 @@ def notify_chat_on_commit(station_id: int, message: dict[str, Any]) -> None:
     )
 
 
+async def _apublish_chat(station_id: int, message: dict[str, Any]) -> None:
+    try:
+        await apublish_event(station_id, message)
+    except BusUnavailable as problem:
+        raise ChatUnavailable(str(problem)) from problem
+
+
+def _check_chat_reachable() -> None:
+    if not get_bus().available:
+        raise ChatUnavailable("The station bus is unavailable.")
+
+
 def chat_message_create(
     *, station: Station, user: AbstractBaseUser, text: str
 ) -> ChatMessage:
-    """Store ``user``'s message and send it to the station's chat after commit.
+    """Store ``user``'s message; :func:`achat_message_create` also sends it.
 
     ``text`` must already be trimmed; it is stored as sent, not escaped.
     Raises ChatForbidden if the user is muted in the station.
@@ -96,17 +119,32 @@ def chat_message_create(
         message = ChatMessage(station=station, user=user, text=text)
         message.full_clean(exclude=["station", "user"])
         message.save()
-        notify_chat_on_commit(station.pk, chat_message_as_dict(message))
     return message
 
 
-def chat_message_delete(
-    *, station: Station, actor: AbstractBaseUser, message_id: int
+async def achat_message_create(
+    *, station: Station, user: AbstractBaseUser, text: str
 ) -> ChatMessage:
-    """Mark a message of the station deleted and tell everyone after commit.
+    """Store ``user``'s message and send it to the station's chat.
+
+    Raises ChatUnavailable, storing nothing, while the station bus is known
+    to be away; if it goes away meanwhile, the message is stored but not
+    sent, and ChatUnavailable is raised too.
+    """
+    _check_chat_reachable()
+    message = await database_sync_to_async(chat_message_create)(
+        station=station, user=user, text=text
+    )
+    await _apublish_chat(station.pk, chat_message_as_dict(message))
+    return message
+
+
+def _chat_message_mark_deleted(
+    *, station: Station, actor: AbstractBaseUser, message_id: int
+) -> tuple[ChatMessage, bool]:
+    """Mark a message of the station deleted; True if it was not already.
 
     ``actor`` must be a DJ of the station or staff, else ChatForbidden.
-    Deleting a message twice changes nothing.
     """
     if not station_managed_by(station, actor):
         raise ChatForbidden("Only the station's DJs may delete chat messages.")
@@ -118,10 +156,41 @@ def chat_message_delete(
         )
         if message is None:
             raise ChatNotFound(f"This station has no chat message {message_id}.")
-        if message.deleted_at is None:
-            message.deleted_at = timezone.now()
-            message.save(update_fields=["deleted_at"])
+        if message.deleted_at is not None:
+            return message, False
+        message.deleted_at = timezone.now()
+        message.save(update_fields=["deleted_at"])
+    return message, True
+
+
+def chat_message_delete(
+    *, station: Station, actor: AbstractBaseUser, message_id: int
+) -> ChatMessage:
+    """Mark a message of the station deleted and tell everyone after commit.
+
+    Deleting a message twice changes nothing. For sync callers (the admin);
+    sockets use :func:`achat_message_delete`.
+    """
+    with transaction.atomic():
+        message, changed = _chat_message_mark_deleted(
+            station=station, actor=actor, message_id=message_id
+        )
+        if changed:
             notify_chat_on_commit(station.pk, {"type": CHAT_DELETED, "id": message.pk})
+    return message
+
+
+async def achat_message_delete(
+    *, station: Station, actor: AbstractBaseUser, message_id: int
+) -> ChatMessage:
+    """:func:`chat_message_delete` from the event loop; ChatUnavailable as
+    :func:`achat_message_create` raises it."""
+    _check_chat_reachable()
+    message, changed = await database_sync_to_async(_chat_message_mark_deleted)(
+        station=station, actor=actor, message_id=message_id
+    )
+    if changed:
+        await _apublish_chat(station.pk, {"type": CHAT_DELETED, "id": message.pk})
     return message
 
 
@@ -150,7 +219,5 @@ def chat_unmute(*, station: Station, actor: AbstractBaseUser, username: str) -> 
     StationMute.objects.filter(station=station, user=user).delete()
 
 
-achat_message_create = database_sync_to_async(chat_message_create)
-achat_message_delete = database_sync_to_async(chat_message_delete)
 achat_mute = database_sync_to_async(chat_mute)
 achat_unmute = database_sync_to_async(chat_unmute)

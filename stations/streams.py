@@ -13,13 +13,19 @@ from typing import Any
 
 from django.conf import settings
 
-from radio.middleware import SERVER_SEND
+from radio import shutdown
+from radio.middleware import SERVER_SEND, scope_header
 
-from .rooms import join_station, leave_station
+from .rooms import astation_full, join_station, leave_station
 from .selectors import astation_get
+from .statistics.models import Transport as SessionTransport
+from .statistics.recorder import visit_from_scope
 from .streaming.audience import HttpStreamListener, stream_title
 from .streaming.icy import ICY_METAINT_BYTES, IcyInterleaver
 from .streaming.transport import http_body_transport
+
+# What a player refused by a full station is told to wait, in seconds.
+FULL_RETRY_AFTER_S = 30
 
 
 def stream_path(slug: str) -> str:
@@ -36,7 +42,11 @@ async def station_stream(scope: dict[str, Any], receive, send) -> None:
     if station is None:
         await _plain_response(send, 404, b"No such station.\n")
         return
-    wants_icy = _header(scope, b"icy-metadata") == b"1"
+    if await astation_full(station):
+        retry_after = (b"retry-after", str(FULL_RETRY_AFTER_S).encode())
+        await _plain_response(send, 503, b"The station is full.\n", (retry_after,))
+        return
+    wants_icy = scope_header(scope, b"icy-metadata") == b"1"
     headers = [
         (b"content-type", b"audio/mpeg"),
         (b"cache-control", b"no-cache, no-store"),
@@ -51,22 +61,33 @@ async def station_stream(scope: dict[str, Any], receive, send) -> None:
         await send({"type": "http.response.body", "body": b""})
         return
 
-    too_slow = asyncio.Event()
+    # Set when the response is to end: the client is too slow, or the
+    # worker is stopping (the player reconnects, to another worker).
+    ending = asyncio.Event()
     listener = await join_station(
         station,
         lambda hub: HttpStreamListener(
             http_body_transport(scope[SERVER_SEND]),
             max_stall_s=settings.RADIO_LISTENER_MAX_STALL_SECONDS,
-            on_too_slow=too_slow.set,
+            on_too_slow=ending.set,
             icy=IcyInterleaver() if wants_icy else None,
             title=stream_title(hub.state.now_playing),
         ),
+        visit=visit_from_scope(
+            scope, station_id=station.pk, transport=SessionTransport.HTTP
+        ),
     )
+
+    async def end_for_restart() -> None:
+        ending.set()
+
+    shutdown.track(ending, end_for_restart)
     try:
-        await _until_disconnected_or(receive, too_slow)
+        await _until_disconnected_or(receive, ending)
     finally:
         await leave_station(station, listener)
-    if too_slow.is_set():
+        shutdown.forget(ending)
+    if ending.is_set():
         await send({"type": "http.response.body", "body": b""})
 
 
@@ -86,13 +107,6 @@ async def _until_disconnected_or(receive, event: asyncio.Event) -> None:
             waiter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await waiter
-
-
-def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return value.strip()
-    return None
 
 
 async def _plain_response(

@@ -8,6 +8,7 @@ import urllib.parse
 import uuid
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.support.audio import make_tone
 
@@ -16,6 +17,12 @@ REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_TEST_URL = os.environ.get(
     "POSTGRES_TEST_URL", "postgres://postgres@127.0.0.1:5432/test"
 )
+
+# How hard the property-based tests (tests/stations/test_fuzz_sockets.py)
+# search: "quick" takes seconds, as every run must; "thorough" minutes.
+hypothesis_settings.register_profile("quick", max_examples=200)
+hypothesis_settings.register_profile("thorough", max_examples=5000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 def _reachable(url: str) -> bool:
@@ -52,6 +59,21 @@ def fresh_cache(settings):
 def own_media_root(settings, tmp_path):
     """Each test's uploads and broadcast recordings go to its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def dj_client(db):
+    """A Django test client signed in as ``dj``, a DJ of the station ``demo``."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from stations.services import station_create_or_update
+
+    user = get_user_model().objects.create_user("dj", password="pw-not-secret")
+    station_create_or_update(slug="demo", name="Demo", dj_usernames=["dj"])
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,9 @@ import json
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from radio.protocol import CROSSFADE_MAX_MS, MAX_TITLE_CHARS, for_pages
-from stations.services import station_create_or_update
 
 PROTOCOL_SCRIPT = re.compile(
     r'<script id="radio-protocol" type="application/json">(.*?)</script>', re.S
@@ -22,15 +20,6 @@ def embedded_protocol(html: str) -> dict:
     found = PROTOCOL_SCRIPT.findall(html)
     assert len(found) == 1, "each page embeds the protocol exactly once"
     return json.loads(found[0])
-
-
-@pytest.fixture
-def dj_client(db):
-    user = get_user_model().objects.create_user("dj", password="pw-not-secret")
-    station_create_or_update(slug="demo", name="Demo", dj_usernames=["dj"])
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,14 @@ IMPORT_SETTINGS = (
 DECIDING = ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")
 
 
-def import_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    """Import radio.settings in a new interpreter with only ``env`` deciding."""
+def import_settings(
+    code: str = IMPORT_SETTINGS, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code``, which imports radio.settings, in a new interpreter with
+    only ``env`` deciding."""
     base = {name: value for name, value in os.environ.items() if name not in DECIDING}
     return subprocess.run(
-        [sys.executable, "-c", IMPORT_SETTINGS],
+        [sys.executable, "-c", code],
         cwd=PROJECT,
         env={**base, "DJANGO_SETTINGS_MODULE": "radio.settings", **env},
         capture_output=True,

@@ -9,6 +9,12 @@ bench/audience.py puts this directory on the worker's PYTHONPATH only with
 * ``BENCH_GC_THRESHOLD=a,b,c``: an experiment, ``gc.set_threshold(a, b, c)``.
 * ``BENCH_UVLOOP=1``: an experiment, uvloop's event loop policy, so that
   daphne's Twisted asyncio reactor runs on uvloop.
+* ``BENCH_TRACEMALLOC=path`` (passed on from the bench's environment): the
+  first SIGUSR2 starts tracemalloc, each later one dumps a snapshot to
+  ``path.1``, ``path.2``... (compare them with ``Snapshot.compare_to``).
+* ``BENCH_GARBAGE=path`` (likewise): each SIGUSR1 runs a full collection and
+  appends what it found unreachable, by type: what only the cycle collector
+  frees.
 """
 
 import gc
@@ -53,3 +59,123 @@ if _path:
             )
 
     gc.callbacks.append(_on_gc)
+
+_snapshots = os.environ.get("BENCH_TRACEMALLOC")
+if _snapshots:
+    import signal
+    import tracemalloc
+
+    _taken = [0]
+
+    def _trace_or_dump(signum, frame):
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(int(os.environ.get("BENCH_TRACEMALLOC_FRAMES", "8")))
+            return
+        _taken[0] += 1
+        tracemalloc.take_snapshot().dump(f"{_snapshots}.{_taken[0]}")
+
+    signal.signal(signal.SIGUSR2, _trace_or_dump)
+
+_garbage = os.environ.get("BENCH_GARBAGE")
+if _garbage:
+    import collections
+    import signal
+
+    def _count_garbage(signum, frame):
+        """Write what a full collection finds unreachable, by type: the
+        objects that only the cycle collector frees."""
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            gc.collect()
+            kinds = collections.Counter(_kind(o) for o in gc.garbage)
+            with open(_garbage, "a") as out:
+                out.write(f"{time.time():.0f} unreachable {len(gc.garbage)}\n")
+                for kind, count in kinds.most_common(60):
+                    out.write(f"  {count:7d} {kind}\n")
+                _write_cycles(gc.garbage, out)
+        finally:
+            gc.garbage.clear()
+            gc.set_debug(0)
+
+    def _kind(thing) -> str:
+        if callable(thing) and hasattr(thing, "__qualname__"):
+            name = f"{getattr(thing, '__module__', '?')}.{thing.__qualname__}"
+            return f"{type(thing).__qualname__} {name}"
+        return f"{type(thing).__module__}.{type(thing).__qualname__}"
+
+    def _write_cycles(garbage, out, *, shown=6):
+        """The strongly connected parts of the unreachable objects (the
+        cycles themselves, not what they hold), by the kinds in each: the
+        commonest first, one example's kinds listed in full."""
+        index = {id(o): i for i, o in enumerate(garbage)}
+        edges = [
+            [index[id(r)] for r in gc.get_referents(o) if id(r) in index]
+            for o in garbage
+        ]
+        parts = _strongly_connected(edges)
+        shapes = collections.Counter()
+        example = {}
+        for part in parts:
+            if len(part) == 1 and part[0] not in edges[part[0]]:
+                continue
+            shape = tuple(
+                sorted(
+                    collections.Counter(
+                        _kind(garbage[i])
+                        for i in part
+                        if not isinstance(
+                            garbage[i], (list, tuple, dict, set, frozenset)
+                        )
+                    ).items()
+                )
+            )
+            shapes[shape] += 1
+            example.setdefault(shape, len(part))
+        out.write(f"  cycles: {sum(shapes.values())} strongly connected parts\n")
+        for shape, count in shapes.most_common(shown):
+            out.write(f"  {count:6d} x ({example[shape]} objects):\n")
+            for kind, n in shape:
+                out.write(f"           {n:3d} {kind}\n")
+
+    def _strongly_connected(edges):
+        """Tarjan's algorithm, iteratively: lists of node numbers."""
+        number, low, on_stack, stack, parts = {}, {}, set(), [], []
+        counter = 0
+        for root in range(len(edges)):
+            if root in number:
+                continue
+            work = [(root, 0)]
+            while work:
+                node, child = work.pop()
+                if child == 0:
+                    number[node] = low[node] = counter
+                    counter += 1
+                    stack.append(node)
+                    on_stack.add(node)
+                recurse = False
+                for position in range(child, len(edges[node])):
+                    nxt = edges[node][position]
+                    if nxt not in number:
+                        work.append((node, position + 1))
+                        work.append((nxt, 0))
+                        recurse = True
+                        break
+                    if nxt in on_stack:
+                        low[node] = min(low[node], number[nxt])
+                if recurse:
+                    continue
+                if low[node] == number[node]:
+                    part = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        part.append(member)
+                        if member == node:
+                            break
+                    parts.append(part)
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+        return parts
+
+    signal.signal(signal.SIGUSR1, _count_garbage)

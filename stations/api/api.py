@@ -6,7 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, Throttled
 
-from . import me, routes
+from stations.middleware import UNAVAILABLE, unavailable_headers
+from stations.streaming.bus import BusUnavailable
+
+from . import me, requests, routes, webhooks
 
 api = NinjaAPI(
     title="radio",
@@ -37,5 +40,16 @@ def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     return response
 
 
+@api.exception_handler(BusUnavailable)
+def unavailable(request: HttpRequest, exc: BusUnavailable) -> HttpResponse:
+    """503 while Redis is away, as the pages answer (``stations.middleware``)."""
+    response = api.create_response(request, {"detail": UNAVAILABLE}, status=503)
+    for name, value in unavailable_headers().items():
+        response[name] = value
+    return response
+
+
 api.add_router("", routes.router)
 api.add_router("", me.router)
+api.add_router("", webhooks.router)
+api.add_router("", requests.router)

@@ -29,6 +29,15 @@ def _fresh(entry: tuple[float, Any]) -> bool:
     return time.monotonic() - entry[0] < settings.RADIO_API_CACHE_SECONDS
 
 
+def seconds_left(key: Hashable) -> float:
+    """How much longer the answer kept for ``key`` stays fresh; 0 if none is."""
+    entry = _built.get(key)
+    if entry is None:
+        return 0.0
+    age = time.monotonic() - entry[0]
+    return max(0.0, settings.RADIO_API_CACHE_SECONDS - age)
+
+
 def remember(key: Hashable, value: T) -> T:
     """Keep ``value`` as the answer for ``key`` from now."""
     if len(_built) >= MAX_ENTRIES:

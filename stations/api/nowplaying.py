@@ -23,10 +23,13 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
+from stations.hls import hls_path
 from stations.library.models import Track
 from stations.models import Station
 from stations.programme.models import Play
-from stations.streaming.bus import AUTODJ, StationBus
+from stations.song_requests.models import SongRequest
+from stations.song_requests.selectors import next_requests, stations_taking_requests
+from stations.streaming.bus import AUTODJ, LIVE, StationBus
 from stations.streams import stream_path
 
 from .cache import abuilt_once, remember
@@ -52,6 +55,7 @@ def station_urls(station: Station, site: Site) -> dict[str, str]:
     slug = {"slug": station.slug}
     return {
         "listen_url": site.url(stream_path(station.slug)),
+        "hls_url": site.url(hls_path(station.slug)),
         "public_player_url": site.url(station.get_absolute_url()),
         "playlist_m3u_url": site.url(reverse("playlist_m3u", kwargs=slug)),
         "playlist_pls_url": site.url(reverse("playlist_pls", kwargs=slug)),
@@ -127,8 +131,27 @@ def now_playing(
         "remaining": max(duration - elapsed, 0),
         "playlist": AUTODJ_PLAYLIST if playing["source"] == AUTODJ else "",
         "streamer": broadcast.get("dj", ""),
-        "is_request": False,
+        "is_request": playing.get("is_request", False),
         "song": song(playing["title"], playing["artist"]),
+    }
+
+
+def playing_next(
+    state: dict[str, Any], next_request: SongRequest | None, ends_at: int
+) -> dict[str, Any] | None:
+    """AzuraCast's ``playing_next``: the request the AutoDJ plays next, if
+    one waits and no DJ is live (the AutoDJ's playlist pick is not known
+    before it is cued, seconds before it plays)."""
+    if next_request is None or state["source"] == LIVE:
+        return None
+    track = next_request.track
+    return {
+        "cued_at": unix(next_request.cued_at or next_request.created_at),
+        "played_at": ends_at,
+        "duration": track.duration_ms // 1000,
+        "playlist": AUTODJ_PLAYLIST,
+        "is_request": True,
+        "song": song(track.title, track.artist),
     }
 
 
@@ -149,7 +172,13 @@ def live(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def station_entry(station: Station, site: Site, listeners: dict[str, int]) -> dict:
+def station_entry(
+    station: Station,
+    site: Site,
+    listeners: dict[str, int],
+    *,
+    requests_enabled: bool = False,
+) -> dict:
     urls = station_urls(station, site)
     return {
         "id": station.pk,
@@ -162,7 +191,7 @@ def station_entry(station: Station, site: Site, listeners: dict[str, int]) -> di
         "url": urls["public_player_url"],
         **urls,
         "is_public": True,
-        "requests_enabled": False,
+        "requests_enabled": requests_enabled,
         "mounts": [
             {
                 "id": 1,
@@ -176,9 +205,9 @@ def station_entry(station: Station, site: Site, listeners: dict[str, int]) -> di
             }
         ],
         "remotes": [],
-        "hls_enabled": False,
+        "hls_enabled": True,
         "hls_is_default": False,
-        "hls_url": None,
+        # HLS clients ask now and then and are not counted.
         "hls_listeners": 0,
     }
 
@@ -191,12 +220,23 @@ class Heard:
     plays: dict[int, list[Play]]
     # Seconds of AutoDJ tracks by (station id, title, artist).
     durations: dict[tuple[int, str, str], int]
+    # The stations that take song requests.
+    taking_requests: set[int]
+    # Each station's next song request, if one waits.
+    next_requests: dict[int, SongRequest]
 
 
 def heard(states: dict[int, dict[str, Any]]) -> Heard:
-    """The recent plays of the stations of ``states``, and the duration of
-    the AutoDJ tracks they play now: two queries whatever their number."""
-    return Heard(plays=recent_plays(list(states)), durations=track_durations(states))
+    """The recent plays of the stations of ``states``, the duration of the
+    AutoDJ tracks they play now and their song requests: four queries
+    whatever their number."""
+    station_ids = list(states)
+    return Heard(
+        plays=recent_plays(station_ids),
+        durations=track_durations(states),
+        taking_requests=stations_taking_requests(station_ids),
+        next_requests=next_requests(station_ids),
+    )
 
 
 def recent_plays(station_ids: list[int]) -> dict[int, list[Play]]:
@@ -260,19 +300,35 @@ async def abuild(stations: list[Station], bus: StationBus, site: Site) -> list[d
             (station.pk, playing.get("title"), playing.get("artist")), 0
         )
         listeners = {"total": count, "unique": count, "current": count}
+        entry = station_entry(
+            station,
+            site,
+            listeners,
+            requests_enabled=station.pk in known.taking_requests,
+        )
+        playing_now = now_playing(state, current, duration, now)
         objects.append(
             {
-                "station": station_entry(station, site, listeners),
+                "station": entry,
                 "listeners": listeners,
                 "live": live(state),
-                "now_playing": now_playing(state, current, duration, now),
-                "playing_next": None,
+                "now_playing": playing_now,
+                "playing_next": playing_next(
+                    state,
+                    known.next_requests.get(station.pk),
+                    playing_now["played_at"] + duration,
+                ),
                 "song_history": song_history(before, newest_until=started_at(state)),
                 "is_online": state["on_air"],
                 "cache": None,
             }
         )
     return objects
+
+
+def nowplaying_key(slug: str, site: Site) -> tuple:
+    """What the NowPlaying object of ``slug`` ("*": all) is kept under."""
+    return ("nowplaying", slug, site.origin)
 
 
 async def anowplaying_all(bus: StationBus, site: Site) -> list[dict]:
@@ -282,7 +338,7 @@ async def anowplaying_all(bus: StationBus, site: Site) -> list[dict]:
         stations = [station async for station in Station.objects.order_by("name")]
         return await abuild(stations, bus, site)
 
-    return await abuilt_once(("nowplaying", "*", site.origin), build)
+    return await abuilt_once(nowplaying_key("*", site), build)
 
 
 async def anowplaying(slug: str, bus: StationBus, site: Site) -> dict | None:
@@ -293,10 +349,10 @@ async def anowplaying(slug: str, bus: StationBus, site: Site) -> dict | None:
         station = await Station.objects.filter(slug=slug).afirst()
         return (await abuild([station], bus, site))[0] if station else None
 
-    return await abuilt_once(("nowplaying", slug, site.origin), build)
+    return await abuilt_once(nowplaying_key(slug, site), build)
 
 
 async def anowplaying_fresh(station: Station, bus: StationBus, site: Site) -> dict:
     """The station's NowPlaying object built now, for a change; cached too."""
     built = (await abuild([station], bus, site))[0]
-    return remember(("nowplaying", station.slug, site.origin), built)
+    return remember(nowplaying_key(station.slug, site), built)

@@ -7,10 +7,10 @@ the server's event loop is read.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Annotated, Any
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import Path, Query, Router, Schema
 from ninja.errors import HttpError
@@ -21,9 +21,9 @@ from stations.runtime import get_bus
 from stations.selectors import astation_get
 
 from . import schemas
-from .cache import abuilt_once
+from .cache import abuilt_once, seconds_left
 from .live import nowplaying_events
-from .nowplaying import Site, anowplaying, anowplaying_all
+from .nowplaying import Site, anowplaying, anowplaying_all, nowplaying_key
 from .programme import (
     HISTORY_MAX_PAGE_PLAYS,
     HISTORY_PAGE_PLAYS,
@@ -45,8 +45,17 @@ def site_of(request: HttpRequest) -> Site:
     return Site(f"{request.scheme}://{request.get_host()}")
 
 
+def shared_while_kept(response: HttpResponse, key: Hashable) -> None:
+    """Let shared caches keep the answer for as long as this worker keeps it:
+    ``radio.middleware.SharedCache`` in front of Django, nginx, a CDN."""
+    response["Cache-Control"] = f"public, max-age={int(seconds_left(key))}"
+
+
 async def cached_for_station(
-    what: str, slug: str, build: Callable[[Station], Awaitable[Any]]
+    what: str,
+    slug: str,
+    build: Callable[[Station], Awaitable[Any]],
+    response: HttpResponse,
 ) -> Any:
     """``build(station)``, or what it gave within ``RADIO_API_CACHE_SECONDS``;
     404 if there is no such station."""
@@ -58,13 +67,17 @@ async def cached_for_station(
     found = await abuilt_once(what, build_if_found)
     if found is None:
         raise HttpError(404, NO_SUCH_STATION)
+    shared_while_kept(response, what)
     return found
 
 
 @router.api_operation(READ_METHODS, "/nowplaying", response=list[schemas.NowPlaying])
-async def nowplaying_all(request: HttpRequest):
+async def nowplaying_all(request: HttpRequest, response: HttpResponse):
     """Every station's now playing, as AzuraCast's ``/api/nowplaying``."""
-    return await anowplaying_all(get_bus(), site_of(request))
+    site = site_of(request)
+    found = await anowplaying_all(get_bus(), site)
+    shared_while_kept(response, nowplaying_key("*", site))
+    return found
 
 
 @router.api_operation(
@@ -72,11 +85,13 @@ async def nowplaying_all(request: HttpRequest):
     "/nowplaying/{slug}",
     response={200: schemas.NowPlaying, 404: schemas.Error},
 )
-async def nowplaying(request: HttpRequest, slug: Slug):
+async def nowplaying(request: HttpRequest, response: HttpResponse, slug: Slug):
     """One station's now playing, as AzuraCast's ``/api/nowplaying/{id}``."""
-    found = await anowplaying(slug, get_bus(), site_of(request))
+    site = site_of(request)
+    found = await anowplaying(slug, get_bus(), site)
     if found is None:
         raise HttpError(404, NO_SUCH_STATION)
+    shared_while_kept(response, nowplaying_key(slug, site))
     return found
 
 
@@ -85,12 +100,13 @@ async def nowplaying(request: HttpRequest, slug: Slug):
     "/stations/{slug}/schedule",
     response={200: list[schemas.ScheduleEntry], 404: schemas.Error},
 )
-async def schedule(request: HttpRequest, slug: Slug):
+async def schedule(request: HttpRequest, response: HttpResponse, slug: Slug):
     """The station's shows in the coming week, as AzuraCast's schedule."""
     return await cached_for_station(
         f"schedule:{slug}",
         slug,
         lambda station: astation_schedule(station, timezone.now()),
+        response,
     )
 
 
@@ -104,7 +120,12 @@ class HistoryPage(Schema):
     "/stations/{slug}/history",
     response={200: list[schemas.SongHistory], 404: schemas.Error},
 )
-async def history(request: HttpRequest, slug: Slug, paging: Query[HistoryPage]):
+async def history(
+    request: HttpRequest,
+    response: HttpResponse,
+    slug: Slug,
+    paging: Query[HistoryPage],
+):
     """The station's play history, newest first, ``limit`` plays a page."""
     return await cached_for_station(
         f"history:{slug}:{paging.page}:{paging.limit}",
@@ -112,6 +133,7 @@ async def history(request: HttpRequest, slug: Slug, paging: Query[HistoryPage]):
         lambda station: astation_history(
             station, page=paging.page, per_page=paging.limit
         ),
+        response,
     )
 
 

@@ -81,12 +81,23 @@ class CurrentSong(SongHistory):
     remaining: int
 
 
+class PlayingNext(Schema):
+    """AzuraCast's ``StationQueue``: what plays next."""
+
+    cued_at: int
+    played_at: int
+    duration: int
+    playlist: str
+    is_request: bool
+    song: Song
+
+
 class NowPlaying(Schema):
     station: Station
     listeners: Listeners
     live: Live
     now_playing: CurrentSong
-    playing_next: SongHistory | None
+    playing_next: PlayingNext | None
     song_history: list[SongHistory]
     is_online: bool
     cache: str | None

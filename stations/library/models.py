@@ -3,14 +3,16 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from radio.protocol import CROSSFADE_MAX_MS
+from stations.files import audio_suffix, generated_name
 from stations.models import Station
 
 from .analysis import TAG_MAX_CHARS
 
 
 def track_upload_to(track: "Track", filename: str) -> str:
-    """Where a station's track files go under MEDIA_ROOT."""
-    return f"tracks/{track.station_id}/{filename}"
+    """A new name for a station's track under MEDIA_ROOT; of the uploaded
+    name only an audio format's suffix is kept."""
+    return generated_name(f"tracks/{track.station_id}", audio_suffix(filename))
 
 
 class Track(models.Model):

@@ -12,6 +12,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 
+from stations.files import save_whole
 from stations.models import Station
 
 from .analysis import BYTES_PER_MB, AudioInfo, analyse, check_size
@@ -49,8 +50,8 @@ def track_add(
     """Add ``upload`` to the end of the station's playlist.
 
     ``info`` is what track_audio_check() found; without it the file is
-    checked first. Raises UnusableAudio, and then nothing of the file is
-    left in MEDIA_ROOT or the database.
+    checked first. Raises UnusableAudio, or DiskFull when MEDIA_ROOT has no
+    room, and then nothing of the file is left in MEDIA_ROOT or the database.
     """
     if info is None:
         info = track_audio_check(upload)
@@ -64,7 +65,8 @@ def track_add(
     try:
         with transaction.atomic():
             track.position = _next_position(station)
-            track.file.save(Path(upload.name).name, upload, save=False)
+            name = track.file.field.generate_filename(track, upload.name)
+            track.file.name = save_whole(track.file.storage, name, upload)
             track.full_clean()
             track.save()
     except BaseException:

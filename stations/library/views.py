@@ -12,6 +12,7 @@ nginx's ``client_max_body_size``, stops it on the wire.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -23,6 +24,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.views.decorators.csrf import csrf_exempt
 
+from stations.files import DiskFull
 from stations.models import Station
 from stations.selectors import station_get, station_has_dj
 
@@ -40,6 +42,8 @@ from .services import (
 MAX_JSON_BYTES = 256 * 1024
 # Room for the multipart envelope around an uploaded file, in bytes.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+logger = logging.getLogger(__name__)
 
 _csrf = CsrfViewMiddleware(lambda request: None)
 
@@ -105,6 +109,11 @@ def _upload(request: HttpRequest, station: Station) -> JsonResponse:
         raise Refusal(413, str(problem)) from None
     except UnusableAudio as problem:
         raise Refusal(400, str(problem)) from None
+    except DiskFull:
+        logger.error("No room in MEDIA_ROOT for a track of %s", station.slug)
+        raise Refusal(
+            507, "The server has no room for the file just now; nothing was added."
+        ) from None
     return JsonResponse(track_as_dict(track), status=201)
 
 

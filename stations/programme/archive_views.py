@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from radio.protocol import MAX_TITLE_CHARS
+from stations.access import managed_station
 from stations.models import Station
-from stations.selectors import station_managed_by
 
 from .archive import (
     episode_tracklist,
@@ -174,10 +173,9 @@ def studio_episode_delete(
 
 
 def _managed_station(request: HttpRequest, slug: str) -> Station:
-    station = get_object_or_404(Station, slug=slug)
-    if not station_managed_by(station, request.user):
-        raise PermissionDenied("Only this station's DJs may manage its episodes.")
-    return station
+    return managed_station(
+        request, slug, "Only this station's DJs may manage its episodes."
+    )
 
 
 def _managed_episode(request: HttpRequest, slug: str, episode_id: int) -> Episode:

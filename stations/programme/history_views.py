@@ -6,10 +6,8 @@ from collections.abc import AsyncIterator, Iterator
 from itertools import islice
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -18,8 +16,9 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from stations.access import amanaged_station
 from stations.models import Station
-from stations.selectors import astation_get, astation_managed_by, station_managed_by
+from stations.selectors import station_managed_by
 
 from .export import ExportRangeError, csv_lines, export_filename, export_range
 from .plays import play_days, station_history_page
@@ -45,17 +44,13 @@ def history(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "programme/history.html", context)
 
 
+@login_required
 async def history_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """The plays of ``from`` to ``to`` (station days) as CSV, streamed; for
     staff and the station's DJs."""
-    station = await astation_get(slug)
-    if station is None:
-        raise Http404("No such station.")
-    user = await request.auser()
-    if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not await astation_managed_by(station, user):
-        raise PermissionDenied("Only staff and this station's DJs may export.")
+    station = await amanaged_station(
+        request, slug, "Only staff and this station's DJs may export."
+    )
     try:
         first, last = export_range(
             request.GET, timezone.now().astimezone(station.zone).date()

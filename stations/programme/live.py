@@ -141,7 +141,7 @@ async def follow_schedule(station_id: int, hub: StationHub) -> None:
     loop = asyncio.get_running_loop()
     watchers = _watchers.setdefault(loop, {})
     watcher = watchers.get(station_id)
-    if watcher is not None and watcher.loaded.is_set() and not hub.has_clients:
+    if watcher is not None and watcher.loaded.is_set() and hub.client_count == 0:
         # The hub may have stopped hearing edits while nobody was here.
         watcher.task.cancel()
         watcher = None

@@ -3,22 +3,18 @@ and the history of everything it played."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import (
-    FileExtensionValidator,
-    MaxValueValidator,
-    MinValueValidator,
-)
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from radio.protocol import MAX_TITLE_CHARS
+from stations.files import generated_name, image_suffix
 from stations.models import Station
 
 # The longest slot: a show may run through the night, not for days.
 MAX_SLOT_MINUTES = 24 * 60
-IMAGE_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
 # Podcast apps want 1400 to 3000 pixels square; a good JPEG of that is < 1 MB.
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 
@@ -31,8 +27,16 @@ def validate_image_size(image) -> None:
         )
 
 
+def validate_image_content(image) -> None:
+    """A JPEG, PNG or WebP by its bytes, whatever its name says."""
+    if image_suffix(image) is None:
+        raise ValidationError(_("The image must be a JPEG, PNG or WebP file."))
+
+
 def show_image_upload_to(show: "Show", filename: str) -> str:
-    return f"shows/{show.station_id}/{filename}"
+    """A new name for the show's image, with the suffix its bytes call for
+    (so it is served with their type)."""
+    return generated_name(f"shows/{show.station_id}", image_suffix(show.image) or "")
 
 
 def episode_upload_to(episode: "Episode", filename: str) -> str:
@@ -56,7 +60,7 @@ class Show(models.Model):
         upload_to=show_image_upload_to,
         blank=True,
         max_length=255,
-        validators=[FileExtensionValidator(IMAGE_EXTENSIONS), validate_image_size],
+        validators=[validate_image_content, validate_image_size],
         help_text=_("Square JPEG or PNG, 1400 to 3000 pixels: the podcast's artwork."),
     )
     hosts = models.ManyToManyField(
@@ -202,6 +206,12 @@ class Episode(models.Model):
     size_bytes = models.PositiveBigIntegerField(_("size"), default=0)
     published = models.BooleanField(
         _("published"), default=True, help_text=_("Listed in the archive and podcast.")
+    )
+    cut_short = models.BooleanField(
+        _("cut short"),
+        default=False,
+        editable=False,
+        help_text=_("The disk filled up: the recording ended before the broadcast."),
     )
     # Who records it (the broadcast's lease token) and when it last wrote:
     # a recording nobody has written to for a while lost its worker.

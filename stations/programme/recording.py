@@ -9,12 +9,14 @@ the event loop never waits on the disk; every
 RADIO_RECORDING_HEARTBEAT_SECONDS it tells the database it is alive and
 links the titles played so far to the episode. Whoever holds the episode's
 ``recorder`` token finishes it; ``sweeper.py`` finishes those whose worker
-died.
+died. A disk that fills up ends the recording at once, cut short, on the
+last whole frame written; the broadcast goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -27,6 +29,7 @@ from django.db import transaction
 from django.utils.formats import date_format
 
 from radio.protocol import MAX_TITLE_CHARS
+from stations.files import DiskFull
 from stations.models import Station
 from stations.sources.auth import SOURCE_PASSWORD_USER_ID
 from stations.streaming.broadcast import Broadcast
@@ -152,6 +155,10 @@ class EpisodeRecorder:
         # stored late is still linked, without copying the whole list.
         self._marks = (0, 0)
         self._buffer = bytearray()
+        # (duration_ms, size_bytes, packet count) of what is on disk.
+        self._written = (self.duration_ms, self.size_bytes, 0)
+        # Set when the disk filled up: nothing more is recorded.
+        self.cut_short = False
         self._file: BinaryIO | None = None
         # Set once the recorder stops: paused, finished, or no longer the
         # episode's recorder.
@@ -174,6 +181,9 @@ class EpisodeRecorder:
     async def finish(self) -> None:
         """Write what is buffered and finish the episode, if still its recorder."""
         await self._stop()
+        await self._finish_episode()
+
+    async def _finish_episode(self) -> None:
         try:
             await aepisode_finish(
                 episode_id=self.episode_id,
@@ -181,6 +191,7 @@ class EpisodeRecorder:
                 duration_ms=round(self.duration_ms),
                 size_bytes=self.size_bytes,
                 packets=self._packets,
+                cut_short=self.cut_short,
             )
         except Exception:
             logger.exception("Could not finish episode %s", self.episode_id)
@@ -211,20 +222,47 @@ class EpisodeRecorder:
                     if not await self._heartbeat():
                         logger.info("Episode %s is recorded elsewhere", self.episode_id)
                         self._stopping.set()
+            except DiskFull:
+                await self._cut_short()
             except Exception:
                 logger.exception("Recording episode %s failed", self.episode_id)
 
+    async def _cut_short(self) -> None:
+        """The disk is full: finish the episode with what is written."""
+        logger.error(
+            "No room left to record episode %s: its recording ends here, "
+            "cut short; the broadcast goes on",
+            self.episode_id,
+        )
+        self.cut_short = True
+        self._stopping.set()
+        self._buffer = bytearray()
+        self.duration_ms, self.size_bytes, packets = self._written
+        del self._packets[packets:]
+        await self._finish_episode()
+
     async def _flush(self) -> None:
-        if not self._buffer:
+        if not self._buffer or self.cut_short:
             return
         frames, self._buffer = bytes(self._buffer), bytearray()
+        written = (self.duration_ms, self.size_bytes, len(self._packets))
         await asyncio.to_thread(self._append, frames)
+        self._written = written
 
     def _append(self, frames: bytes) -> None:
+        """Append whole frames, or none: a failed write is undone."""
         if self._file is None:
-            self._file = self._path.open("ab")
-        self._file.write(frames)
-        self._file.flush()
+            self._file = self._path.open("ab", buffering=0)
+        start = self._file.tell()
+        rest = memoryview(frames)
+        try:
+            while rest:
+                rest = rest[self._file.write(rest) :]
+        except OSError as problem:
+            self._file.truncate(start)
+            if problem.errno == errno.ENOSPC:
+                raise DiskFull(errno.ENOSPC, "No room left to record") from problem
+            raise
 
     def _recent_packets(self) -> list[tuple[int, float]]:
         since, last = self._marks
@@ -275,9 +313,11 @@ def episode_finish(
     duration_ms: int,
     size_bytes: int,
     packets: list[tuple[int, float]],
+    cut_short: bool = False,
 ) -> Episode | None:
     """Finish the episode if ``token`` still records it: its length, its
-    tracklist. One that recorded nothing is deleted."""
+    tracklist, and whether the disk cut it short. One that recorded nothing
+    is deleted."""
     with transaction.atomic():
         episode = (
             Episode.objects.select_for_update()
@@ -291,6 +331,7 @@ def episode_finish(
             return None
         episode.duration_ms = duration_ms
         episode.size_bytes = size_bytes
+        episode.cut_short = cut_short
         episode.ended_at = episode.recorded_at = datetime.now(UTC)
         episode.save()
         plays_link_by_seq(episode_id, packets, end_ms=duration_ms)

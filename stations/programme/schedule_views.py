@@ -6,14 +6,13 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from stations.access import managed_station
 from stations.models import Station
-from stations.selectors import station_managed_by
 
 from .calendar import station_calendar
 from .forms import ShowForm, SlotForm
@@ -96,10 +95,9 @@ def schedule_ics(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _editable_station(request: HttpRequest, slug: str) -> Station:
-    station = get_object_or_404(Station, slug=slug)
-    if not station_managed_by(station, request.user):
-        raise PermissionDenied("Only this station's DJs may change its shows.")
-    return station
+    return managed_station(
+        request, slug, "Only this station's DJs may change its shows."
+    )
 
 
 def _editable_show(request: HttpRequest, slug: str, show_slug: str) -> Show:

@@ -13,6 +13,7 @@ import logging
 from django.conf import settings
 
 from stations.programme.slot_rules import OutsideSlot
+from stations.streaming.bus import BusUnavailable
 from stations.streaming.transcoder import TranscoderError
 
 from .auth import CHALLENGE, SourceRefused, aauthorize_source, parse_basic_auth
@@ -111,6 +112,9 @@ async def serve_source(connection: Connection, head: RequestHead) -> None:
     except TranscoderError as problem:
         logger.error("Could not take a source on %s: %s", head.path, problem)
         await connection.send(error_response(500, "The server cannot take audio now."))
+        return
+    except BusUnavailable:
+        await connection.send(error_response(503, "The server cannot go live now."))
         return
     if broadcast is None:
         await connection.send(error_response(403, "Mountpoint in use"))

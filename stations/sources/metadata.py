@@ -17,7 +17,7 @@ from urllib.parse import unquote_to_bytes
 from xml.sax.saxutils import escape
 
 from radio.protocol import MAX_TITLE_CHARS, ProtocolError
-from radio.sockets import rate_limit_titles
+from radio.sockets import arate_limit_titles
 
 from ..runtime import get_bus
 from ..streaming.audience import title_and_artist
@@ -170,7 +170,7 @@ async def _set_title(account: SourceAccount, *, title: str, artist: str) -> None
     if not (state["on_air"] and state["source"] == LIVE):
         raise SourceRefused(400, "Source does not exist")
     try:
-        rate_limit_titles(account.lease_user_id)
+        await arate_limit_titles(account.lease_user_id)
     except ProtocolError as problem:
         raise SourceRefused(429, str(problem)) from None
     # The next packet's seq, as a console DJ's titles have: players switch

@@ -18,6 +18,7 @@ from functools import partial
 from django.conf import settings
 
 from listeners.throttle import address_key
+from radio import shutdown
 from stations.runtime import run_in_background
 
 from .connection import BadProxyLine, Connection, Gate, parse_proxy_line
@@ -109,6 +110,8 @@ async def _run() -> None:
     logger.info(
         "Taking Icecast sources on %s:%s, Shoutcast on %s", host, port, port + 1
     )
+    for server in servers:
+        shutdown.on_stop_listening(server.close)
     await asyncio.gather(*(server.serve_forever() for server in servers))
 
 

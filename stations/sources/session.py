@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 
+from radio import shutdown
 from radio.protocol import MAX_TITLE_CHARS
 from stations import broadcasts
 from stations.runtime import run_in_background
@@ -84,7 +85,10 @@ async def carry(
     broadcast at once; one that goes away leaves it suspended once what it
     sent has gone out. (An encoder that closes its socket with our answer
     unread resets it, so a reset is an ending too, not only a failure.)
+    A worker that stops hands the broadcast over, suspended, and ends the
+    source at its next chunk: the encoder reconnects to another worker.
     """
+    shutdown.track(broadcast, broadcast.hand_over)
     try:
         async for chunk in audio:
             if not broadcast.live:
@@ -104,3 +108,4 @@ async def carry(
         if broadcast.live:
             logger.info("Source on %s went away; waiting for it to come back", mount)
             run_in_background(broadcast.suspend(flush=True))
+        shutdown.forget(broadcast)

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from stations.broadcasts import check_slot
 from stations.programme.slot_rules import OutsideSlot
+from stations.streaming.bus import BusUnavailable
 from stations.streaming.transcoder import TranscoderError
 
 from .auth import SourceRefused, aauthorize_source, parse_shoutcast_login
@@ -90,6 +91,9 @@ async def serve_shoutcast(connection: Connection) -> None:
         return
     except TranscoderError as problem:
         logger.error("Could not take a Shoutcast source on %s: %s", mount, problem)
+        return
+    except BusUnavailable:
+        # Shoutcast v1 has no way to say why; the encoder retries.
         return
     if broadcast is None:
         await connection.send(BUSY)

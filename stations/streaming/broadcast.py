@@ -66,6 +66,10 @@ class Recorder(Protocol):
         """The broadcast, as this object knows it, has ended."""
 
 
+# The ``on_lost`` reason of a broadcast whose lease another producer took.
+LEASE_LOST = "lease_lost"
+
+
 class BroadcastTooFast(Exception):
     """The DJ's audio arrives much faster than it plays."""
 
@@ -125,7 +129,11 @@ class Broadcast:
             emit=self._publish_audio,
             ffmpeg=self._settings.ffmpeg,
         )
-        claim = await self._producer.claim()
+        try:
+            claim = await self._producer.claim()
+        except BaseException:
+            await ingest.aclose(flush=False)
+            raise
         if claim is Claim.REFUSED:
             await ingest.aclose()
             return claim
@@ -134,6 +142,8 @@ class Broadcast:
         self.live = True
         if claim is Claim.GRANTED:
             await self._producer.go_on_air(self._on_air.as_broadcast())
+        else:
+            self._producer.broadcast = self._on_air.as_broadcast()
         self._keeper = asyncio.get_running_loop().create_task(self._keep())
         return claim
 
@@ -202,7 +212,7 @@ class Broadcast:
             self.live = False
             await self._finish_recording()
             self._ended()
-            self._on_lost("lease_lost")
+            self._on_lost(LEASE_LOST)
 
     async def stop(self) -> None:
         """End the broadcast now: the station goes off air."""
@@ -217,24 +227,48 @@ class Broadcast:
         heard at once, unless ``flush``: an encoder's socket that ended had
         its audio sent whole.
         """
-        await self._stop_keeper()
-        self._ended()
-        if not self.live:
+        if not await self._let_go(flush=flush):
             return
-        if flush:
-            await self._close_ingest()
-        # Saved before the DJ may resume, perhaps in another process; what
-        # the ingest still emits as it closes is not recorded.
-        if self.recorder is not None:
-            await self.recorder.pause()
-        await self._producer.suspend(grace_s=self._settings.reconnect_grace_s)
-        await self._close_ingest(flush=False)
         await asyncio.sleep(self._settings.reconnect_grace_s * 0.9)
-        if await self._producer.renew():
+        if await self._producer.renew(claim_back=False):
             await self._end_on_air()
         else:
             self.live = False
             await self._finish_recording()
+
+    async def hand_over(self) -> None:
+        """This process is stopping: leave the broadcast suspended for the
+        DJ to resume in another one, and let go of it here.
+
+        The station stays on air for the reconnect grace; if the DJ does not
+        come back, another process ends it when the lease expires.
+        """
+        if await self._let_go(flush=False):
+            self.live = False
+            # The episode stays open for the process the DJ resumes in.
+            self.recorder = None
+
+    async def _let_go(self, *, flush: bool) -> bool:
+        """Suspend the lease for the reconnect grace; False if not live."""
+        await self._stop_keeper()
+        self._ended()
+        if not self.live:
+            return False
+        if flush:
+            await self._close_ingest()
+        try:
+            # Saved before the DJ may resume, perhaps in another process;
+            # what the ingest still emits as it closes is not recorded.
+            if self.recorder is not None:
+                await self.recorder.pause()
+            # Suspended before ffmpeg is waited for, so that the DJ may
+            # resume at once.
+            await self._producer.suspend(grace_s=self._settings.reconnect_grace_s)
+        finally:
+            # The ingest (and its ffmpeg) goes whatever the bus or the
+            # recorder did.
+            await self._close_ingest(flush=False)
+        return True
 
     async def _end_on_air(self) -> None:
         await self._close_ingest()

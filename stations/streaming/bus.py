@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from enum import Enum
 
 from .audience import Audience
 from .hub import StationHub, StationState, on_air_event
-from .packets import AudioPacket, Event
+from .packets import AudioPacket, Event, now_ms
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_COUNT_INTERVAL_S = 1.0
 # A held lease lives this long without renewal; renewed every third of it.
 LEASE_TTL_S = 6.0
+# How much of a station's latest output the bus keeps, for a process that
+# starts serving the station: its burst, and a whole HLS window
+# (hls.WINDOW_SEGMENTS of up to 2 s, the segment being made, and margin).
+OUTPUT_KEEP_MS = 20_000
 # The user id of leases the server holds itself (the AutoDJ, the janitor).
 SERVER_USER_ID = 0
 
@@ -38,6 +44,14 @@ LIVE = "live"
 AUTODJ = "autodj"
 # The bus itself, ending a broadcast whose producer died.
 JANITOR = "janitor"
+
+
+class BusUnavailable(Exception):
+    """The bus cannot reach what it shares stations through (Redis) now.
+
+    Nothing is known of the lease or of what was published; the caller
+    drops what it tried and carries on, and the bus reconnects by itself.
+    """
 
 
 class Claim(Enum):
@@ -59,18 +73,22 @@ class Lease:
     kind: str = LIVE
 
 
-def claim_answer(held: Lease | None, suspended: bool, wanted: Lease) -> Claim:
+def claim_answer(
+    held: Lease | None, suspended: bool, wanted: Lease, *, holder_gone: bool = False
+) -> Claim:
     """Whether ``wanted`` may take the station from ``held``.
 
-    A live DJ takes it from the AutoDJ and resumes their own suspended
-    broadcast; the AutoDJ takes it from a DJ whose connection dropped; the
-    janitor only takes a free station. ``redis_bus.CLAIM_SCRIPT`` says the
-    same in Lua.
+    A live DJ takes it from the AutoDJ and resumes their own broadcast if it
+    is suspended or ``holder_gone`` (the process that holds it has died, so
+    nothing renews it: the DJ need not wait for it to expire); the AutoDJ
+    takes it from a DJ whose connection dropped; the janitor only takes a
+    free station. ``redis_bus.CLAIM_SCRIPT`` says the same in Lua.
     """
     if held is None:
         return Claim.GRANTED
     if wanted.kind == LIVE:
-        if suspended and held.kind == LIVE and held.user_id == wanted.user_id:
+        own = held.kind == LIVE and held.user_id == wanted.user_id
+        if own and (suspended or holder_gone):
             return Claim.RESUMED
         if held.kind == AUTODJ:
             return Claim.GRANTED
@@ -98,20 +116,64 @@ class StationBus(ABC):
 
     async def attach(self, station_id: int) -> StationHub:
         """The station's hub in this process, ready to take clients."""
+        async with self._holding(station_id) as hub:
+            return hub
+
+    @contextlib.asynccontextmanager
+    async def joining(self, station_id: int) -> AsyncIterator[StationHub]:
+        """The station's hub, kept while a client joins it.
+
+        A client may await (its chat history) between attaching and
+        ``hub.join()``; the hub is not detached meanwhile, and is detached
+        on the way out if the client never joined and nobody else is left.
+        """
+        try:
+            async with self._holding(station_id) as hub:
+                yield hub
+        finally:
+            await self.detach(station_id)
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, station_id: int) -> AsyncIterator[StationHub]:
+        """The station's hub, fed, and not detached until the block ends.
+
+        The first of several attaching at once starts the feed; the others
+        wait for that one start, so a station has one hub and one feed.
+        """
         hub = self._hubs.get(station_id)
         if hub is None:
-            hub = StationHub(burst_seconds=self.burst_seconds)
-            await self._start_feed(station_id, hub)
-            self._hubs[station_id] = hub
-        if self._ticker is None:
-            self._ticker = asyncio.get_running_loop().create_task(self._count_forever())
-        return hub
+            hub = self._hubs[station_id] = StationHub(burst_seconds=self.burst_seconds)
+            hub.feed_started = asyncio.ensure_future(self._start_feed(station_id, hub))
+        hub.holds += 1
+        try:
+            try:
+                await asyncio.shield(hub.feed_started)
+            except Exception:
+                if self._hubs.get(station_id) is hub:
+                    del self._hubs[station_id]
+                raise
+            if self._ticker is None:
+                loop = asyncio.get_running_loop()
+                self._ticker = loop.create_task(self._count_forever())
+            yield hub
+        finally:
+            hub.holds -= 1
 
     async def detach(self, station_id: int) -> None:
         """Called when a client of the station leaves this process."""
         hub = self._hubs.get(station_id)
-        if hub is not None and not hub.has_clients:
+        if hub is not None and not hub.has_clients and not self._keeps(station_id):
+            del self._hubs[station_id]
             await self._stop_feed(station_id, hub)
+
+    def _keeps(self, station_id: int) -> bool:
+        """Whether the station's hub must stay without clients."""
+        return False
+
+    @property
+    def available(self) -> bool:
+        """False while the bus is known to be unable to reach other processes."""
+        return True
 
     def hub(self, station_id: int) -> StationHub | None:
         return self._hubs.get(station_id)
@@ -130,6 +192,8 @@ class StationBus(ABC):
                     hub.update_audience(audience, counted_here=here.count)
                     if hub.state.on_air:
                         await self._end_if_orphaned(station_id)
+                except BusUnavailable:
+                    break  # The bus has said so once; the next tick tries again.
                 except Exception:
                     logger.exception("Could not look after station %s", station_id)
 
@@ -159,9 +223,9 @@ class StationBus(ABC):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
             self._ticker = None
-        for station_id, hub in list(self._hubs.items()):
+        hubs, self._hubs = self._hubs, {}
+        for station_id, hub in hubs.items():
             await self._stop_feed(station_id, hub)
-        self._hubs.clear()
 
     async def _start_feed(self, station_id: int, hub: StationHub) -> None:  # noqa: B027
         """Start bringing the station's output into ``hub``."""
@@ -205,6 +269,17 @@ class StationBus(ABC):
     @abstractmethod
     async def last_seq(self, station_id: int) -> int | None:
         """The ``seq`` of the station's newest audio packet, if any."""
+
+    @abstractmethod
+    async def recent_output(
+        self, station_id: int, *, after: str | None
+    ) -> tuple[list[AudioPacket | Event], str | None]:
+        """The station's output published after position ``after``, in order,
+        and the position of the last of it.
+
+        With ``after`` None: all of the last ``OUTPUT_KEEP_MS`` or so. For
+        a reader that asks from time to time (HLS) rather than reads along.
+        """
 
     async def publish(
         self, station_id: int, item: AudioPacket | Event, *, lease: Lease | None = None
@@ -250,11 +325,22 @@ class LocalBus(StationBus):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._leases: dict[int, tuple[Lease, bool, float]] = {}
+        # Each station's recent output: (position, published at ms, item).
+        self._output: dict[int, deque[tuple[int, int, AudioPacket | Event]]] = {}
+        self._positions = itertools.count(1)
+        # Each station's last seq, kept while its hub comes and goes, so
+        # that a new producer numbers on rather than from 1.
+        self._last_seqs: dict[int, int] = {}
 
     async def _count_listeners(
         self, station_id: int, here: Audience | None
     ) -> Audience:
         return here if here is not None else Audience()
+
+    def _keeps(self, station_id: int) -> bool:
+        # The hub is where this bus keeps the station's state: it stays
+        # while a producer holds the station, or the state would be lost.
+        return self._current(station_id) is not None
 
     def _current(self, station_id: int) -> tuple[Lease, bool] | None:
         held = self._leases.get(station_id)
@@ -297,8 +383,7 @@ class LocalBus(StationBus):
         return True
 
     async def last_seq(self, station_id: int) -> int | None:
-        hub = self._hubs.get(station_id)
-        return hub.last_seq if hub else None
+        return self._last_seqs.get(station_id)
 
     async def _send(
         self, station_id: int, item: AudioPacket | Event, *, lease: Lease | None
@@ -308,7 +393,27 @@ class LocalBus(StationBus):
             if current is None or current[0] != lease:
                 return False
         (await self.attach(station_id)).publish(item)
+        self._keep(station_id, item)
         return True
+
+    def _keep(self, station_id: int, item: AudioPacket | Event) -> None:
+        if isinstance(item, AudioPacket):
+            self._last_seqs[station_id] = item.seq
+        output = self._output.setdefault(station_id, deque())
+        now = now_ms()
+        output.append((next(self._positions), now, item))
+        while output[0][1] < now - OUTPUT_KEEP_MS:
+            output.popleft()
+
+    async def recent_output(
+        self, station_id: int, *, after: str | None
+    ) -> tuple[list[AudioPacket | Event], str | None]:
+        kept = self._output.get(station_id, ())
+        since = int(after) if after is not None else 0
+        newer = [(position, item) for position, _, item in kept if position > since]
+        if not newer:
+            return [], after
+        return [item for _, item in newer], str(newer[-1][0])
 
     async def state(self, station_id: int) -> dict:
         hub = self._hubs.get(station_id)

@@ -9,7 +9,7 @@ import math
 from collections.abc import Awaitable, Callable
 
 from .mp3 import FrameSplitter, parse_header
-from .packets import now_ms
+from .packets import MIN_PACKET_MS, now_ms
 from .transcoder import Transcoder, TranscoderError
 
 logger = logging.getLogger(__name__)
@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 # packet is a burst: what is pending goes out once the output pauses this
 # long (the frames of a burst come about 1 ms apart at most)...
 OUTPUT_PAUSE_S = 0.005
+# ...or this long while it is shorter than a packet should be, since a busy
+# machine can pause ffmpeg in the middle of a burst...
+SHORT_RUN_PAUSE_S = 0.06
 # ...and a long run of output (what ffmpeg read while probing, a stall's
 # backlog) goes out in packets of this much, as soon as twice that is there.
 PACKET_MS = 100
@@ -41,14 +44,17 @@ class Mp3Encoder:
     ffmpeg's output cannot be matched to input chunks, so the ingest time of
     output audio is estimated as a live source's would be: when the first
     chunk arrived plus the audio's position in the broadcast. That counts
-    the encoder's own delay, which is the honest thing to report.
+    the encoder's own delay, which is the honest thing to report. A producer
+    that falls behind real time and starts its pace again says so
+    (``restart_pace``), or all later audio would seem that late.
     """
 
     def __init__(self, emit: Emit, transcoder: Transcoder) -> None:
         self._emit = emit
         self._transcoder = transcoder
         self._splitter = FrameSplitter()
-        self._first_input_ms: int | None = None
+        # When the input's start would have arrived at real-time pace.
+        self._origin_ms: int | None = None
         self._emitted_ms = 0.0
         # Whole frames read but not emitted yet, and how long they last.
         self._pending = bytearray()
@@ -61,9 +67,13 @@ class Mp3Encoder:
 
     async def feed(self, data: bytes) -> None:
         """Take the next bytes of input, waiting while ffmpeg is busy."""
-        if self._first_input_ms is None:
-            self._first_input_ms = now_ms()
+        if self._origin_ms is None:
+            self._origin_ms = now_ms()
         await self._transcoder.write(data)
+
+    def restart_pace(self, position_ms: float) -> None:
+        """The input from ``position_ms`` on comes at real-time pace from now."""
+        self._origin_ms = now_ms() - int(position_ms)
 
     async def _read_output(self) -> None:
         try:
@@ -82,8 +92,11 @@ class Mp3Encoder:
         """ffmpeg's next output, emitting what is pending if it pauses first."""
         if self._pending:
             # A read cut short by the timeout takes nothing from the pipe.
+            short = self._pending_ms < MIN_PACKET_MS
             try:
-                async with asyncio.timeout(OUTPUT_PAUSE_S):
+                async with asyncio.timeout(
+                    SHORT_RUN_PAUSE_S if short else OUTPUT_PAUSE_S
+                ):
                     return await self._transcoder.read()
             except TimeoutError:
                 await self._emit_packet()
@@ -101,8 +114,8 @@ class Mp3Encoder:
         frames = bytes(self._pending[:size])
         del self._pending[:size]
         self._pending_ms -= duration_ms
-        started = self._first_input_ms or now_ms()
-        ingest_ms = min(now_ms(), started + int(self._emitted_ms))
+        origin = self._origin_ms or now_ms()
+        ingest_ms = min(now_ms(), origin + int(self._emitted_ms))
         self._emitted_ms += duration_ms
         await self._emit(frames, duration_ms, ingest_ms)
 

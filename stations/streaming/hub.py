@@ -37,18 +37,24 @@ def on_air_event(
     )
 
 
-def now_playing_event(*, title: str, artist: str, source: str, seq: int) -> Event:
-    """What is playing from the audio packet ``seq`` on."""
-    return Event.build(
-        {
-            "type": NOW_PLAYING,
-            "title": title,
-            "artist": artist,
-            "source": source,
-            "started_at": datetime.now(UTC).isoformat(),
-            "seq": seq,
-        }
-    )
+def now_playing_event(
+    *, title: str, artist: str, source: str, seq: int, is_request: bool | None = None
+) -> Event:
+    """What is playing from the audio packet ``seq`` on.
+
+    The AutoDJ says ``is_request``: whether a listener requested the track.
+    """
+    data = {
+        "type": NOW_PLAYING,
+        "title": title,
+        "artist": artist,
+        "source": source,
+        "started_at": datetime.now(UTC).isoformat(),
+        "seq": seq,
+    }
+    if is_request is not None:
+        data["is_request"] = is_request
+    return Event.build(data)
 
 
 @dataclass
@@ -76,6 +82,8 @@ class StationState:
                 key: event.data[key]
                 for key in ("title", "artist", "source", "started_at", "seq")
             }
+            if "is_request" in event.data:
+                self.now_playing["is_request"] = event.data["is_request"]
         elif event.type == SCHEDULE:
             self.schedule = {"now": event.data["now"], "next": event.data["next"]}
 
@@ -106,6 +114,10 @@ class StationHub:
         self.events_published = 0
         # Set by each ``schedule`` event, for the worker's schedule watcher.
         self.schedule_changed = asyncio.Event()
+        # Kept by the bus: clients attaching or joining right now, and the
+        # start of the feed they wait for (``StationBus.joining``).
+        self.holds = 0
+        self.feed_started: asyncio.Future | None = None
 
     @property
     def local_count(self) -> int:
@@ -126,7 +138,8 @@ class StationHub:
 
     @property
     def has_clients(self) -> bool:
-        return bool(self._listeners)
+        """Whether anyone listens here or is attaching or joining."""
+        return bool(self._listeners) or self.holds > 0
 
     @property
     def client_count(self) -> int:

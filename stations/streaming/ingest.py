@@ -12,17 +12,12 @@ from typing import Protocol
 
 from .encoder import Emit, Mp3Encoder, start_encoder
 from .mp3 import FrameSplitter, parse_header
-from .packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE, now_ms
+from .packets import MIN_PACKET_MS, OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE, now_ms
 from .sniff import MP3_MIME, sniff_mime
 from .transcoder import INPUT_FORMATS, normalise_mime
 
 # MP3 input whose first frame has not shown up by then is handed to ffmpeg.
 MAX_UNDECIDED_BYTES = 1024 * 1024
-# Passed-through frames go out in packets of at least this much. Desktop
-# encoders (ffmpeg, libshout) write each 26 ms frame on its own, and a
-# packet per frame would cost every listener four times the messages; a
-# console DJ's 100 ms chunks (three or four frames) still go out as they come.
-MIN_PACKET_MS = 75
 # A sniffed stream whose first bytes have not told its format by then is
 # taken to be what it was declared as.
 MAX_SNIFF_BYTES = 4096
@@ -62,7 +57,9 @@ class Mp3Input:
 
     Listeners are told the station's format in ``hello``, so MP3 at another
     sample rate, channel count or bitrate is re-encoded rather than passed
-    on. The first frame decides.
+    on. The first frame decides. Desktop encoders (ffmpeg, libshout) write
+    each 26 ms frame on its own; passed-through frames go out in packets of
+    at least ``MIN_PACKET_MS``.
     """
 
     def __init__(self, emit: Emit, *, bitrate_kbps: int, ffmpeg: str) -> None:

@@ -62,9 +62,13 @@ class QueuedTrack:
     duration_ms: int
     # Brings the track to the station's loudness.
     gain_db: float
+    # The song request it plays, if a listener asked for it.
+    request_id: int | None = None
 
 
 NextTrack = Callable[[], Awaitable[QueuedTrack | None]]
+# Told the request id of a requested track once it is heard; returns at once.
+RequestHeard = Callable[[int], None]
 
 
 class NothingPlayable(RuntimeError):
@@ -134,6 +138,11 @@ class Program:
         self._crossfade_bytes = _whole_frames(crossfade_ms * PCM_BYTES_PER_MS)
         self._ffmpeg = ffmpeg
         self._unplayable_in_a_row = 0
+        self._skipping = False
+
+    def skip(self) -> None:
+        """Fade the track playing into the next one now, not at its end."""
+        self._skipping = True
 
     async def pcm(self) -> AsyncIterator[tuple[bytes, QueuedTrack | None]]:
         """Yield the program in pieces, each with the track first heard in it.
@@ -150,6 +159,9 @@ class Program:
                 asked_for_following = False
                 while piece := await current.read_exactly(CHUNK_BYTES):
                     tail += piece
+                    if self._skipping:
+                        self._skipping = False
+                        break
                     if not asked_for_following and self._due_to_follow(current):
                         asked_for_following = True
                         following = await self._open_next()
@@ -221,6 +233,7 @@ class Playout:
         bitrate_kbps: int,
         crossfade_ms: int,
         ffmpeg: str = "ffmpeg",
+        request_heard: RequestHeard | None = None,
     ) -> None:
         if lease.kind != AUTODJ:
             raise ValueError("A playout needs an AutoDJ lease.")
@@ -233,14 +246,17 @@ class Playout:
             ),
         )
         self._marks: deque[_Mark] = deque()
+        self._request_heard = request_heard
         self._emitted_ms = 0.0
         self._on_air = False
+        self._handing_over = False
 
     async def run(self) -> None:
         """Play until the lease is lost, the library is empty or it fails.
 
         The caller has claimed the lease. Unless another producer took it,
-        the station goes off air and the lease is released at the end.
+        the station goes off air and the lease is released at the end (only
+        released, after ``hand_over``).
         """
         await self._encoder.start()
         keeper = asyncio.get_running_loop().create_task(self._producer.hold())
@@ -251,7 +267,16 @@ class Playout:
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
             await self._encoder.aclose(flush=not self._producer.lost)
-            await self._producer.end(announce=self._on_air)
+            await self._producer.end(announce=self._on_air and not self._handing_over)
+
+    def hand_over(self) -> None:
+        """End the playout soon, leaving the station on air for the AutoDJ
+        of another process to take at once."""
+        self._handing_over = True
+
+    def skip(self) -> None:
+        """Move on to the next track at once, crossfading."""
+        self._program.skip()
 
     async def _go_on_air(self) -> None:
         await self._producer.number_from_station()
@@ -272,9 +297,10 @@ class Playout:
                     delay = started + written_ms / 1000 - LEAD_S - loop.time()
                     if delay < -MAX_LAG_S:
                         started -= delay
+                        self._encoder.restart_pace(written_ms)
                     elif delay > 0:
                         await asyncio.sleep(delay)
-                    if self._producer.lost:
+                    if self._producer.lost or self._handing_over:
                         return
                     piece = pcm[start : start + CHUNK_BYTES]
                     await self._encoder.feed(piece)
@@ -284,13 +310,16 @@ class Playout:
         """Publish the encoder's output, and each track where it is first heard."""
         while self._marks and self._marks[0].at_ms < self._emitted_ms + duration_ms:
             track = self._marks.popleft().track
-            await self._producer.publish(
+            published = await self._producer.publish(
                 now_playing_event(
                     title=track.title,
                     artist=track.artist,
                     source=AUTODJ,
                     seq=self._producer.next_seq,
+                    is_request=track.request_id is not None,
                 )
             )
+            if published and track.request_id is not None and self._request_heard:
+                self._request_heard(track.request_id)
         self._emitted_ms += duration_ms
         await self._producer.publish_audio(frames, duration_ms, ingest_ms)

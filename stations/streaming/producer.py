@@ -6,6 +6,11 @@ of its lifetime, released), numbers the audio packets on from the station's
 last one, publishes only while the lease holds, and says when the station
 goes on and off air. What a producer publishes after losing the lease is
 refused by the bus, so two producers never interleave.
+
+While the bus is unavailable (Redis away) a producer drops what it
+publishes and keeps its lease as far as it knows; once the bus is back, a
+lease the bus forgot (Redis restarted empty) is claimed again under the
+usual rules, and the station is said to be on air again.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from .bus import LEASE_TTL_S, Claim, Lease, StationBus
+from .bus import LEASE_TTL_S, BusUnavailable, Claim, Lease, StationBus
 from .hub import on_air_event
 from .packets import AudioPacket, Event
 
@@ -32,6 +37,9 @@ class Producer:
         # Set once the lease is gone: another producer took the station, or
         # it expired.
         self.lost = False
+        # The ``broadcast`` of the station's ``on_air``, said again when the
+        # lease is claimed back.
+        self.broadcast: dict | None = None
 
     @property
     def station_id(self) -> int:
@@ -50,8 +58,12 @@ class Producer:
 
     async def go_on_air(self, broadcast: dict | None = None) -> bool:
         """Tell everyone the station is on air, with the lease's kind as source."""
-        return await self.publish(
-            on_air_event(on_air=True, source=self.lease.kind, broadcast=broadcast)
+        self.broadcast = broadcast
+        return await self.publish(self._on_air())
+
+    def _on_air(self) -> Event:
+        return on_air_event(
+            on_air=True, source=self.lease.kind, broadcast=self.broadcast
         )
 
     async def publish_audio(
@@ -68,13 +80,44 @@ class Producer:
         return await self.publish(packet)
 
     async def publish(self, item: AudioPacket | Event) -> bool:
-        """Publish while the lease holds; False (and ``lost``) once it does not."""
+        """Publish while the lease holds; False (and ``lost``) once it does not.
+
+        False without ``lost`` while the bus is unavailable: ``item`` is
+        dropped.
+        """
         if self.lost:
             return False
-        sent = await self._bus.publish(self.station_id, item, lease=self.lease)
-        if not sent:
-            self._lose()
-        return sent
+        try:
+            if await self._bus.publish(self.station_id, item, lease=self.lease):
+                return True
+            if await self._claim_back():
+                return await self._bus.publish(self.station_id, item, lease=self.lease)
+        except BusUnavailable:
+            return False
+        self._lose()
+        return False
+
+    async def _claim_back(self) -> bool:
+        """Claim the lease again, as a new producer of its kind would; False
+        if the station is another's.
+
+        Only a Redis that restarted empty forgets a lease that is renewed in
+        time (an AutoDJ may have claimed the free station first, which a
+        DJ takes over as usual); the station's state went with it, so it is
+        said again.
+        """
+        if await self._bus.claim(self.lease, ttl_s=LEASE_TTL_S) is Claim.REFUSED:
+            return False
+        logger.warning(
+            "The %s producer of station %s claimed its lease back",
+            self.lease.kind,
+            self.station_id,
+        )
+        self.next_seq = max(
+            self.next_seq, ((await self._bus.last_seq(self.station_id)) or 0) + 1
+        )
+        await self._bus.publish(self.station_id, self._on_air(), lease=self.lease)
+        return True
 
     async def hold(self, *, until: Callable[[], bool] = lambda: False) -> bool:
         """Renew the lease every third of its lifetime.
@@ -89,9 +132,21 @@ class Producer:
             if until():
                 return True
 
-    async def renew(self) -> bool:
-        if not self.lost and not await self._bus.renew(self.lease, ttl_s=LEASE_TTL_S):
-            self._lose()
+    async def renew(self, *, claim_back: bool = True) -> bool:
+        """Keep the lease; False once it is lost.
+
+        A renewal the bus cannot answer (Redis away) counts as kept: the
+        next one, or the next publish, finds out. A lease the bus no longer
+        holds is claimed back unless ``claim_back`` is False.
+        """
+        if self.lost:
+            return False
+        try:
+            held = await self._bus.renew(self.lease, ttl_s=LEASE_TTL_S)
+            if not held and not (claim_back and await self._claim_back()):
+                self._lose()
+        except BusUnavailable:
+            pass
         return not self.lost
 
     def _lose(self) -> None:
@@ -103,8 +158,14 @@ class Producer:
         )
 
     async def suspend(self, *, grace_s: float) -> None:
-        """Keep the station for ``grace_s`` for the same user to pick up."""
-        await self._bus.suspend(self.lease, grace_s=grace_s)
+        """Keep the station for ``grace_s`` for the same user to pick up.
+
+        Without the bus the lease is not suspended and expires as usual.
+        """
+        try:
+            await self._bus.suspend(self.lease, grace_s=grace_s)
+        except BusUnavailable:
+            logger.info("Station %s: the lease could not be suspended", self.station_id)
 
     async def end(self, *, announce: bool = True) -> None:
         """Give the station up, saying it is off air if ``announce``.
@@ -115,5 +176,8 @@ class Producer:
             return
         if announce:
             await self.publish(on_air_event(on_air=False, source=None))
-        await self._bus.release(self.lease)
+        try:
+            await self._bus.release(self.lease)
+        except BusUnavailable:
+            logger.info("Station %s: the lease will expire by itself", self.station_id)
         self.lost = True

@@ -10,8 +10,8 @@ Fixtures
     A :class:`~tests.support.servers.Deployment`: a temporary SQLite database
     with the users ``DJ``, ``LISTENER`` and ``FAN`` and the stations
     ``STATION`` (DJs: ``DJ``) and ``QUIET_STATION`` (no DJ, so never on air;
-    a long description), and static files collected into a temporary
-    ``STATIC_ROOT``.
+    a long description), serving the static files collected once into
+    ``static_root``.
 ``radio_server`` (module)
     One daphne :class:`~tests.support.servers.Worker` of ``deployment``:
     ``.http_url``, ``.ws_url``, ``.port``, ``.restart()`` (same port).
@@ -33,8 +33,12 @@ Fixtures
     Like ``browser``, with ``fake_mic_wav`` as the microphone; its contexts
     need ``permissions=["microphone"]``.
 ``page_errors`` (function)
-    A list that ``new_page`` pages append uncaught JS errors to; it must be
-    empty at the end of the test, or the test fails.
+    A list that ``new_page`` pages append uncaught JS errors and
+    Content-Security-Policy violations to; it must be empty at the end of
+    the test, or the test fails.
+
+The pages' policy forbids eval: give ``wait_for_function`` a function
+(``"() => ..."``), never a bare expression, which Playwright would eval.
 
 Outside CI the browser tests are skipped, with a message, when Chromium or
 Playwright is missing; in CI (``CI=true``) they fail instead.
@@ -51,7 +55,7 @@ import pytest
 
 from tests.support.audio import make_tone
 from tests.support.clients import sign_in
-from tests.support.servers import Deployment, Worker
+from tests.support.servers import Deployment, Worker, collect_static
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -92,6 +96,16 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 # Playwright's default wait for expect() and wait_for_function(), in ms.
 EXPECT_TIMEOUT_MS = 10_000
+# Reports every Content-Security-Policy violation of the page as a console
+# error that the tests collect; installed before any of the page's scripts.
+CSP_VIOLATION = "CSP violation:"
+REPORT_CSP_VIOLATIONS = f"""
+document.addEventListener("securitypolicyviolation", (event) => {{
+  console.error(`{CSP_VIOLATION} ${{event.effectiveDirective}} blocked `
+    + `${{event.blockedURI || "inline code"}} at ${{event.sourceFile}}:`
+    + `${{event.lineNumber}}`);
+}});
+"""
 
 
 def pytest_collection_modifyitems(items):
@@ -160,29 +174,38 @@ def mic_browser(playwright_instance, fake_mic_wav):
 
 
 def populate(deployment: Deployment) -> None:
-    deployment.create_users([DJ, LISTENER, FAN])
-    deployment.manage("createstation", STATION, "--name", STATION_NAME, "--dj", DJ[0])
-    deployment.manage("createstation", QUIET_STATION, "--name", QUIET_STATION_NAME)
-    # A long description, so that layouts are tried with text that must wrap
-    # or be cut.
-    deployment.manage(
-        "shell",
-        "-c",
-        "from stations.models import Station; "
-        f"Station.objects.filter(slug={QUIET_STATION!r}).update(description="
-        f"{QUIET_STATION_DESCRIPTION!r})",
+    deployment.set_up(
+        users=[DJ, LISTENER, FAN],
+        commands=[
+            ["createstation", STATION, "--name", STATION_NAME, "--dj", DJ[0]],
+            ["createstation", QUIET_STATION, "--name", QUIET_STATION_NAME],
+        ],
+        # A long description, so that layouts are tried with text that must
+        # wrap or be cut.
+        then=(
+            "from stations.models import Station; "
+            f"Station.objects.filter(slug={QUIET_STATION!r}).update(description="
+            f"{QUIET_STATION_DESCRIPTION!r})"
+        ),
     )
 
 
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory) -> Path:
+    """The static files, collected once for every deployment of the run."""
+    root = tmp_path_factory.mktemp("static")
+    collect_static(root)
+    return root
+
+
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory) -> Iterator[Deployment]:
+def deployment(tmp_path_factory, static_root) -> Iterator[Deployment]:
     """A fresh installation: SQLite, the in-memory layer, collected statics."""
     root = tmp_path_factory.mktemp("browser-site")
     deployment = Deployment.create(
         database_url=f"sqlite:///{root / 'radio.sqlite3'}",
-        STATIC_ROOT=str(root / "static"),
+        STATIC_ROOT=str(static_root),
     )
-    deployment.manage("collectstatic", "--noinput")
     populate(deployment)
     yield deployment
     deployment.stop()
@@ -211,8 +234,10 @@ def new_page(browser, radio_server, page_errors) -> Iterator[Callable[..., objec
         contexts.append(context)
         if user is not None:
             context.add_cookies(session_cookies(radio_server, user))
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         page = context.new_page()
         page.on("pageerror", lambda error: page_errors.append(str(error)))
+        page.on("console", lambda message: _collect_violation(message, page_errors))
         if path is not None:
             page.goto(path)
         return page
@@ -220,6 +245,11 @@ def new_page(browser, radio_server, page_errors) -> Iterator[Callable[..., objec
     yield open_page
     for context in contexts:
         context.close()
+
+
+def _collect_violation(message, page_errors: list[str]) -> None:
+    if message.type == "error" and message.text.startswith(CSP_VIOLATION):
+        page_errors.append(message.text)
 
 
 def session_cookies(server: Worker, user: tuple[str, str]) -> list[dict]:

@@ -4,18 +4,41 @@ browser's own EventSource, from another origin, gets the DJ's new title."""
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
 from tests.browser.conftest import DJ, STATION
 from tests.browser.dj import PythonDj, make_show
 
-# A page of another origin (the same server by its other name): what it
-# reads across origins, CORS must allow.
-WIDGET_PAGE = "http://localhost:{port}/stations.json"
 LATEST_TITLE = """() => {
   const events = globalThis.nowPlaying || [];
   return events.length ? events[events.length - 1].now_playing.song.title : null;
 }"""
+
+
+class BlankPage(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<!doctype html>")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def widget_site():
+    """Another site on this machine: what it reads from radio across
+    origins, CORS must allow, and no policy of radio's applies to it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BlankPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +57,11 @@ def test_the_docs_page_lists_the_operations(new_page):
     assert page.get_by_text("/api/live/nowplaying/{slug}").count() >= 1
 
 
-def test_a_widget_on_another_site_hears_the_new_title(dj, new_page, radio_server):
+def test_a_widget_on_another_site_hears_the_new_title(
+    dj, new_page, radio_server, widget_site
+):
     page = new_page()
-    page.goto(WIDGET_PAGE.format(port=radio_server.port))
+    page.goto(widget_site)
     page.evaluate(
         """(url) => {
           globalThis.nowPlaying = [];

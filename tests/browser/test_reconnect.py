@@ -32,7 +32,7 @@ def test_page_reconnects_after_a_restart_and_plays_again(
         expect(page.get_by_role("button", name="Stop")).to_be_visible()
 
         # Retries back off: 250 ms doubling, at most 4 s (with ±20 % jitter).
-        page.wait_for_function("globalThis.retryDelays.length >= 4")
+        page.wait_for_function("() => globalThis.retryDelays.length >= 4")
         delays = page.evaluate("globalThis.retryDelays")
         assert delays[0] <= 250 * 1.2
         assert delays[3] >= 2000 * 0.8
@@ -44,7 +44,7 @@ def test_page_reconnects_after_a_restart_and_plays_again(
         dj.go_live()
         expect(page.locator("#on-air")).to_have_attribute("data-on-air", "true")
         resumed_at = page.evaluate(CURRENT_TIME)
-        page.wait_for_function(f"{CURRENT_TIME} >= {resumed_at + 2}")
+        page.wait_for_function(f"() => {CURRENT_TIME} >= {resumed_at + 2}")
         assert page.evaluate("document.getElementById('audio').error") is None
         expect(page.locator("#listen")).to_have_attribute("data-player", "playing")
     finally:

@@ -323,10 +323,10 @@ def test_listener_page_plays_the_dj(studio, new_page):
     listener = new_page(LISTENER, path=f"/stations/{STATION}/")
 
     listener.get_by_role("button", name="Play").click()
-    listener.wait_for_function("document.getElementById('audio').currentTime > 0")
+    listener.wait_for_function("() => document.getElementById('audio').currentTime > 0")
     start = listener.evaluate("document.getElementById('audio').currentTime")
     listener.wait_for_function(
-        f"document.getElementById('audio').currentTime >= {start + 3}",
+        f"() => document.getElementById('audio').currentTime >= {start + 3}",
         timeout=WAIT_S * 1000,
     )
     assert listener.evaluate("document.getElementById('audio').error") is None
@@ -646,10 +646,13 @@ def test_a_track_uploaded_in_the_studio_goes_on_air_from_the_autodj(
         ["Evening TuneThe Testers"]
     )
 
+    # The AutoDJ takes the station first and names its track when the track's
+    # audio starts.
     deadline = time.monotonic() + AUTODJ_START_S
-    while (status := station_status(radio_server, "jukebox"))["source"] != "autodj":
+    while not (status := station_status(radio_server, "jukebox"))["now_playing"]:
         assert time.monotonic() < deadline, f"the AutoDJ did not start: {status}"
         time.sleep(0.2)
+    assert status["source"] == "autodj"
     assert status["now_playing"]["title"] == "Evening Tune"
     assert status["now_playing"]["artist"] == "The Testers"
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from listeners.models import InboxMessage
 from tests.support.personas import Persona
@@ -281,6 +283,9 @@ async def test_text_no_database_stores_is_a_bad_request(sockets, alice, bob, mes
 
 async def test_read_and_block_floods_are_rate_limited(sockets, alice, bob, settings):
     """Marking read and blocking, each a database write, share a rate limit."""
+    settings.RADIO_WRITES_PER_SECOND = (
+        0.01  # no token comes back mid-burst on a slow database
+    )
     socket, _ = await sockets.connect(alice)
     for _ in range(settings.RADIO_WRITES_BURST // 2):
         await send(socket, type="inbox.read", ids=[1])
@@ -302,3 +307,51 @@ async def test_a_deactivated_user_is_closed_with_4401(sockets, alice):
     await database_sync_to_async(user.save)()
     assert await receive_close(first) == 4401
     assert await receive_close(second) == 4401
+
+
+async def test_a_retry_with_the_same_client_id_is_stored_once(sockets, alice, bob):
+    """A client that resends (its answer was lost) gets the same message."""
+    recipient, _ = await sockets.connect(alice)
+    sender, _ = await sockets.connect(bob)
+    for _ in range(2):
+        await send(
+            sender, type="inbox.send", to=alice.username, text="once", client_id="m-1"
+        )
+    first, second = await receive(sender), await receive(sender)
+    assert first == second
+    assert first["client_id"] == "m-1"
+    assert (await receive(recipient))["id"] == first["id"]
+    assert await nothing_arrives(recipient)
+    assert await InboxMessage.objects.filter(text="once").acount() == 1
+
+
+async def test_the_same_client_id_from_another_sender_is_another_message(
+    sockets, alice, bob, carol
+):
+    for persona in (bob, carol):
+        socket, _ = await sockets.connect(persona)
+        await send(
+            socket, type="inbox.send", to=alice.username, text="hi", client_id="m-1"
+        )
+        assert (await receive(socket))["type"] == "inbox.sent"
+    assert await InboxMessage.objects.filter(client_id="m-1").acount() == 2
+
+
+async def test_a_redis_error_after_the_commit_still_answers_inbox_sent(
+    sockets, alice, bob, monkeypatch
+):
+    """The layer failing to deliver leaves the message stored, the sender
+    answered and the socket open; the recipient gets it in inbox.unread."""
+    sender, _ = await sockets.connect(bob)
+
+    async def unreachable(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(get_channel_layer(), "group_send", unreachable)
+    await send(sender, type="inbox.send", to=alice.username, text="stored")
+    assert (await receive(sender))["type"] == "inbox.sent"
+    await send(sender, type="inbox.block", user=alice.username)
+    assert (await receive(sender))["type"] == "inbox.blocked"
+    monkeypatch.undo()
+    _, unread = await sockets.connect(alice)
+    assert [message["text"] for message in unread] == ["stored"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-
-import psycopg
 import pytest
 import redis
 
-from tests.support.servers import Deployment
+from tests.support.servers import (
+    Deployment,
+    drop_postgres_database,
+    new_postgres_database,
+)
 
 DJ = ("dj", "dj-password-1")
 OTHER_DJ = ("dj2", "dj2-password-1")
@@ -24,12 +25,14 @@ LOUD_STATION = "loud"
 
 
 def populate(deployment: Deployment) -> None:
-    deployment.create_users([DJ, OTHER_DJ, LISTENER, FAN, STRANGER])
-    deployment.create_user(*OPERATOR, staff=True)
     djs = ["--dj", DJ[0], "--dj", OTHER_DJ[0]]
-    deployment.manage("createstation", STATION, "--name", "Live Test", *djs)
-    deployment.manage(
-        "createstation", LOUD_STATION, "--name", "Loud", "--bitrate", "320", *djs
+    deployment.set_up(
+        users=[DJ, OTHER_DJ, LISTENER, FAN, STRANGER],
+        staff=[OPERATOR],
+        commands=[
+            ["createstation", STATION, "--name", "Live Test", *djs],
+            ["createstation", LOUD_STATION, "--name", "Loud", "--bitrate", "320", *djs],
+        ],
     )
 
 
@@ -57,16 +60,12 @@ def server(sqlite_deployment):
 @pytest.fixture(scope="module")
 def shared_deployment(redis_url, postgres_url):
     """Several workers' installation: PostgreSQL and Redis."""
-    database = f"radio_live_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(postgres_url, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{database}"')
+    database_url = new_postgres_database(postgres_url)
     redis.Redis.from_url(redis_url).flushdb()
     deployment = Deployment.create(
-        database_url=postgres_url.rsplit("/", 1)[0] + f"/{database}",
-        redis_url=redis_url,
+        database_url=database_url, redis_url=redis_url, migrated=True
     )
     populate(deployment)
     yield deployment
     deployment.stop()
-    admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
-    admin.close()
+    drop_postgres_database(database_url)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.live.conftest import DJ, FAN, LISTENER, STATION, STRANGER
+from tests.live.conftest import DJ, FAN, LISTENER, LOUD_STATION, STATION, STRANGER
 from tests.live.test_broadcast import join
 from tests.support.clients import connect, next_message, sign_in
 
@@ -65,6 +65,24 @@ async def test_chat_reaches_the_room_on_every_worker(workers):
     assert (heard["user"], heard["text"]) == (LISTENER[0], text)
     assert seen["id"] == heard["id"]
     assert history["messages"][-1]["id"] == heard["id"]
+
+
+async def test_chat_never_reaches_another_stations_room(workers):
+    """A listener of another station, on either worker, never gets the line."""
+    first = workers[0]
+    talker = await connect(
+        f"{first.ws_url}/ws/stations/{STATION}/",
+        cookie=sign_in(first.http_url, *LISTENER),
+    )
+    await next_message(talker, "chat.history")
+    others = [await join(worker, LOUD_STATION) for worker in workers]
+    await talker.send(json.dumps({"type": "chat", "text": "only for this room"}))
+    async with asyncio.timeout(10):
+        await next_message(talker, "chat")
+    for other, _ in others:
+        await assert_silent(other, "chat")
+    for socket in (talker, *(other for other, _ in others)):
+        await socket.close()
 
 
 async def test_private_message_reaches_every_tab_and_nobody_else(workers):

@@ -100,16 +100,16 @@ async def first_audio(socket, received: Received) -> int:
     raise AssertionError("the station went away before any audio")
 
 
-async def set_titles(worker, first_audio_ms: int) -> list[float]:
+async def set_titles(worker, first_audio_ms: int) -> list[tuple[int, int]]:
     """Set a title at each of TITLES_AT_S after the first audio; when each
-    was set (``now_ms``)."""
-    set_at = []
+    request was sent and answered (``now_ms``): the title was set between."""
+    set_between = []
     for title_at in TITLES_AT_S:
         await asyncio.sleep(max(0.0, (first_audio_ms - now_ms()) / 1000 + title_at))
-        before = now_ms()
+        sent = now_ms()
         await asyncio.to_thread(set_title, worker, f"Track at {title_at:g}")
-        set_at.append((before + now_ms()) / 2)
-    return set_at
+        set_between.append((sent, now_ms()))
+    return set_between
 
 
 def set_title(worker, title: str) -> None:
@@ -126,20 +126,10 @@ def set_title(worker, title: str) -> None:
         assert b"<return>1</return>" in response.read()
 
 
-def audio_started_ms(received: Received) -> float:
-    """When the broadcast's audio began, on the listener's clock.
-
-    A packet cannot arrive before the audio it ends with was played in
-    real time, so the earliest arrival less the audio up to its end tells
-    the start (the first packet holds what gathered while the source
-    connected).
-    """
-    played_ms = 0.0
-    started = []
-    for _, _, frames, arrived in received.audio:
-        played_ms += frames_duration_ms(frames)
-        started.append(arrived - played_ms)
-    return min(started)
+def seconds_before(received: Received, seq: int) -> float:
+    """How much of the broadcast the listener heard before the packet ``seq``."""
+    before = b"".join(frames for number, _, frames, _ in received.audio if number < seq)
+    return frames_duration_ms(before) / 1000
 
 
 def tracklist_of(page: str) -> list[tuple[float, str]]:
@@ -164,7 +154,7 @@ async def test_a_live_show_becomes_an_episode_with_its_tracklist(worker, show_mp
         async with asyncio.timeout(EPISODE_TIMEOUT_S):
             first_audio_ms = await first_audio(listener, received)
             hearing = asyncio.create_task(listen(listener, received, until="off_air"))
-            set_at = await set_titles(worker, first_audio_ms)
+            set_between = await set_titles(worker, first_audio_ms)
             await hearing
     finally:
         stop_source(source)
@@ -187,9 +177,24 @@ async def test_a_live_show_becomes_an_episode_with_its_tracklist(worker, show_mp
     assert [title for _, title in tracklist] == [
         f"Track at {title_at:g}" for title_at in TITLES_AT_S
     ]
-    started_ms = audio_started_ms(received)
-    for (offset, _), set_ms in zip(tracklist, set_at, strict=True):
-        assert offset == pytest.approx((set_ms - started_ms) / 1000, abs=0.3)
+    for (offset, title), (sent_ms, answered_ms) in zip(
+        tracklist, set_between, strict=True
+    ):
+        [announced] = [
+            message
+            for message in received.of_type("now_playing")
+            if message["title"] == title
+        ]
+        assert offset == pytest.approx(
+            seconds_before(received, announced["seq"]), abs=0.002
+        )
+        # The title went on the packet after the last one published before
+        # the request was handled, which is between sent and answered.
+        packets = {
+            seq: (ingest_ms, arrived) for seq, ingest_ms, _, arrived in received.audio
+        }
+        assert packets[announced["seq"] - 1][0] <= answered_ms
+        assert packets[announced["seq"]][1] >= sent_ms
 
     ranged = {"Range": "bytes=1000-1999"}
     with get(worker, path_of(enclosure.href), headers=ranged) as partial:

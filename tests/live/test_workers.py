@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.request
 
 import pytest
 
 from stations.streaming.bus import LEASE_TTL_S
 from tests.live.conftest import DJ, OTHER_DJ, STATION
+from tests.live.test_api_sse import Widget
 from tests.live.test_broadcast import (
     BURST_MS,
     SENT_SECONDS,
@@ -21,6 +23,10 @@ from tests.support.audio import decoded_seconds
 from tests.support.clients import Received, listen, next_message, stream_file
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
+
+# The API's answers are kept 5 s (RADIO_API_CACHE_SECONDS), and counts take a
+# second more to reach every worker.
+API_WAIT_S = 8.0
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +152,51 @@ async def test_every_worker_tells_its_listeners_the_show_on_now(
     for socket, _ in joined:
         await socket.close()
     assert [m["now"]["show"]["name"] for m in renamed] == ["Renamed <b>"] * 2
+
+
+async def test_the_api_of_either_worker_tells_the_whole_station(workers):
+    """The DJ and one listener on one worker, another listener on the other:
+    both workers' nowplaying API say who is live, the title and both
+    listeners, and a widget on the other worker is pushed the title."""
+    dj_worker, other_worker = workers
+    sockets = [(await join(worker))[0] for worker in workers]
+    widget = await Widget.connect(other_worker)
+    await widget.next_object()
+    dj = await go_live(dj_worker, "audio/webm;codecs=opus")
+    await dj.send(
+        json.dumps({"type": "now_playing", "title": "Both", "artist": "Ways"})
+    )
+    try:
+        while (pushed := await widget.next_object())["now_playing"]["song"][
+            "title"
+        ] != "Both":
+            pass
+        assert pushed["live"]["is_live"] is True
+        for worker in workers:
+            await until_nowplaying(
+                worker, lambda answer: answer["listeners"]["total"] == 2
+            )
+            answer = await until_nowplaying(
+                worker, lambda answer: answer["now_playing"]["song"]["title"] == "Both"
+            )
+            assert answer["live"]["is_live"] is True
+            assert answer["live"]["streamer_name"] == DJ[0]
+    finally:
+        await widget.close()
+        for socket in (dj, *sockets):
+            await socket.close()
+
+
+async def until_nowplaying(worker, wanted) -> dict:
+    """The worker's ``/api/nowplaying/<station>`` once ``wanted(it)``; its
+    answers are up to RADIO_API_CACHE_SECONDS old."""
+    url = f"{worker.http_url}/api/nowplaying/{STATION}"
+    async with asyncio.timeout(API_WAIT_S):
+        while not wanted(answer := await asyncio.to_thread(read_json, url)):
+            await asyncio.sleep(0.2)
+    return answer
+
+
+def read_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)

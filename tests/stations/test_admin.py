@@ -1,5 +1,5 @@
-"""The admin: staff remove chat messages the way a DJ does, and set the
-station's source password without ever seeing it."""
+"""The admin: staff remove chat messages the way a DJ does, set the
+station's source password without ever seeing it, and its most listeners."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ def station_form(station: Station, **changes) -> StationForm:
         "description": station.description,
         "bitrate": station.bitrate,
         "timezone": station.timezone,
+        "max_listeners": station.max_listeners,
         "djs": [],
         **changes,
     }
@@ -66,6 +67,14 @@ def test_the_source_password_is_set_kept_and_cleared():
     )
     station = save(station_form(station, clear_source_password="on"))
     assert station.source_password == ""
+
+
+def test_staff_set_the_most_listeners_a_station_takes():
+    """The station form sets ``max_listeners``; 0, the default, is no limit."""
+    station = Station.objects.create(slug="test-fm", name="Test FM")
+    assert station.max_listeners == 0
+    assert save(station_form(station, max_listeners="250")).max_listeners == 250
+    assert not station_form(station, max_listeners="-1").is_valid()
 
 
 def test_setting_and_clearing_at_once_is_refused():

@@ -21,10 +21,19 @@ from stations.streaming.broadcast import (
     BroadcastTooFast,
     OnAir,
 )
-from stations.streaming.bus import AUTODJ, LEASE_TTL_S, LIVE, Claim, Lease, LocalBus
+from stations.streaming.bus import (
+    AUTODJ,
+    LEASE_TTL_S,
+    LIVE,
+    BusUnavailable,
+    Claim,
+    Lease,
+    LocalBus,
+)
 from stations.streaming.ingest import UnsupportedFormat
 from stations.streaming.packets import HEADER_BYTES, parse_header
 from tests.support.audio import frames_duration_ms
+from tests.support.processes import child_processes
 from tests.support.streaming import ARRIVAL_TIMEOUT_S, recorded_listener
 
 STATION = 3
@@ -213,6 +222,26 @@ async def test_a_suspend_after_a_clean_end_flushes_what_the_ingest_holds(
     assert (heard_ms(heard) == pytest.approx(6000, abs=150)) is all_heard
 
 
+async def test_a_handed_over_broadcast_is_kept_for_its_dj_to_resume(
+    bus, heard, broadcasts, tone_mp3
+):
+    """A stopping worker's broadcast is suspended at once and let go there:
+    its DJ resumes it, seq going on; the station never went off air."""
+    leaving = broadcasts.new(DJ)
+    await leaving.start("audio/mpeg")
+    await feed(leaving, tone_mp3[: len(tone_mp3) // 2])
+    await leaving.hand_over()
+    assert leaving.live is False
+    assert await broadcasts.new(OTHER_DJ).start("audio/mpeg") is Claim.REFUSED
+    back = broadcasts.new(DJ)
+    assert await back.start("audio/mpeg") is Claim.RESUMED
+    await feed(back, tone_mp3)
+
+    assert [event["on_air"] for event in on_air_events(heard)] == [True]
+    seqs = packet_seqs(heard)
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
 async def test_another_dj_cannot_take_a_suspended_broadcast(bus, broadcasts):
     """During the grace the station is kept for its own DJ only."""
     dropped = broadcasts.new(DJ)
@@ -346,3 +375,56 @@ async def test_when_ended_is_told_once_whichever_way_the_broadcast_ends(
     await getattr(broadcast, end)()
     await broadcast.stop()
     assert ended == [end]
+
+
+class UnreachableBus(WatchedBus):
+    """A bus whose every lease call fails, as a RedisBus without Redis."""
+
+    async def claim(self, lease, *, ttl_s):
+        raise BusUnavailable("Connection refused")
+
+    async def suspend(self, lease, *, grace_s):
+        raise BusUnavailable("Connection refused")
+
+
+async def test_a_claim_that_raises_leaves_no_ffmpeg(broadcasts):
+    """The transcoder started for the DJ's format goes with the failed claim."""
+    broadcasts.bus = UnreachableBus()
+    with pytest.raises(BusUnavailable):
+        await broadcasts.new(DJ).start("audio/webm")
+    assert child_processes("ffmpeg") == []
+    await broadcasts.bus.aclose()
+
+
+async def test_a_suspend_without_the_bus_still_closes_the_ingest(
+    bus, broadcasts, tone_webm, monkeypatch
+):
+    """A dropped DJ's ffmpeg is gone even when the bus cannot be told."""
+    dropped = broadcasts.new(DJ)
+    await dropped.start("audio/webm")
+    await feed(dropped, tone_webm[: CHUNK_BYTES * 4])
+    assert len(child_processes("ffmpeg")) == 1
+    monkeypatch.setattr(bus, "suspend", UnreachableBus.suspend.__get__(bus))
+    await dropped.suspend()
+    assert child_processes("ffmpeg") == []
+
+
+async def test_a_suspend_whose_recording_fails_still_closes_the_ingest(
+    bus, broadcasts, tone_webm
+):
+    """Whatever fails while the DJ's connection drops, ffmpeg goes."""
+
+    class BrokenRecorder:
+        async def pause(self) -> None:
+            raise OSError("disk full")
+
+        async def finish(self) -> None:
+            pass
+
+    dropped = broadcasts.new(DJ)
+    await dropped.start("audio/webm")
+    dropped.recorder = BrokenRecorder()
+    await feed(dropped, tone_webm[: CHUNK_BYTES * 4])
+    with pytest.raises(OSError):
+        await dropped.suspend()
+    assert child_processes("ffmpeg") == []

@@ -137,6 +137,24 @@ def test_claim_answer_follows_the_lease_table(held, wanted, answer):
     assert claim_answer(held_lease, state == "suspended", wanted_lease) is answer
 
 
+# A live DJ's lease whose holding process died: wanted -> answer.
+HOLDER_GONE_CASES = [
+    (LIVE_DJ, Claim.RESUMED),
+    (LIVE_OTHER, Claim.REFUSED),
+    (THE_AUTODJ, Claim.REFUSED),
+    (THE_JANITOR, Claim.REFUSED),
+]
+
+
+@pytest.mark.parametrize("wanted, answer", HOLDER_GONE_CASES)
+def test_only_the_same_dj_takes_a_lease_whose_holder_is_gone(wanted, answer):
+    """A DJ takes their own live lease back from a dead process; nobody else
+    does before it expires."""
+    held = new_lease(1, *LIVE_DJ)
+    wanted_lease = new_lease(1, *wanted)
+    assert claim_answer(held, False, wanted_lease, holder_gone=True) is answer
+
+
 async def hold(bus, station_id: int, held) -> Lease | None:
     """Put the station in the ``held`` state of a lease-table case."""
     kind, user, state = held
@@ -222,6 +240,50 @@ async def test_a_suspended_lease_renewed_by_its_holder_stays_suspended(bus, stat
     assert await bus.claim(new_lease(station_id, LIVE, DJ), ttl_s=LEASE_TTL_S) is (
         Claim.RESUMED
     )
+
+
+# --- A holder that died ----------------------------------------------------
+
+
+@pytest.mark.redis
+async def test_a_dj_takes_their_lease_back_from_a_process_that_died(
+    redis_url, station_id
+):
+    """Once the holding process's connections are gone, the same DJ's claim
+    on another process resumes at once; another DJ is still refused."""
+    options = {"burst_seconds": BURST_S}
+    dead, alive = RedisBus(redis_url, **options), RedisBus(redis_url, **options)
+    try:
+        held = new_lease(station_id, *LIVE_DJ)
+        assert await dead.claim(held, ttl_s=LEASE_TTL_S) is Claim.GRANTED
+        await dead.aclose()
+        other = new_lease(station_id, *LIVE_OTHER)
+        assert await alive.claim(other, ttl_s=LEASE_TTL_S) is Claim.REFUSED
+        back = new_lease(station_id, *LIVE_DJ)
+        assert await alive.claim(back, ttl_s=LEASE_TTL_S) is Claim.RESUMED
+        assert await alive.renew(back, ttl_s=LEASE_TTL_S) is True
+    finally:
+        await alive.aclose()
+
+
+@pytest.mark.redis
+async def test_a_second_console_of_a_dj_live_on_a_living_process_is_refused(
+    redis_url, station_id
+):
+    """The same DJ claiming while their lease is held by a process that
+    lives (and renews it) is refused, on that process and on another."""
+    options = {"burst_seconds": BURST_S}
+    holder, other = RedisBus(redis_url, **options), RedisBus(redis_url, **options)
+    try:
+        held = new_lease(station_id, *LIVE_DJ)
+        assert await holder.claim(held, ttl_s=LEASE_TTL_S) is Claim.GRANTED
+        for bus in (holder, other):
+            second = new_lease(station_id, *LIVE_DJ)
+            assert await bus.claim(second, ttl_s=LEASE_TTL_S) is Claim.REFUSED
+        assert await holder.renew(held, ttl_s=LEASE_TTL_S) is True
+    finally:
+        await holder.aclose()
+        await other.aclose()
 
 
 # --- Publishing ------------------------------------------------------------
@@ -313,6 +375,25 @@ async def test_state_follows_on_air_and_now_playing(bus, station_id):
         "broadcast": None,
         "now_playing": None,
     }
+
+
+async def test_the_last_listener_leaving_keeps_the_producers_state(bus, station_id):
+    """A station stays on air, with its title, when its last listener of
+    this process leaves while a producer holds it."""
+    lease = new_lease(station_id, LIVE, DJ)
+    await bus.claim(lease, ttl_s=LEASE_TTL_S)
+    await bus.publish(station_id, on_air_event(on_air=True, source=LIVE), lease=lease)
+    title = now_playing_event(title="Song", artist="Band", source=LIVE, seq=1)
+    await bus.publish(station_id, title, lease=lease)
+    hub = await bus.attach(station_id)
+    listener, _ = recorded_listener()
+    hub.join(listener)
+    hub.leave(listener)
+    await bus.detach(station_id)
+
+    state = await bus.state(station_id)
+    assert state["on_air"] is True
+    assert state["now_playing"]["title"] == "Song"
 
 
 async def test_a_new_producer_on_air_clears_the_last_ones_title(bus, station_id):

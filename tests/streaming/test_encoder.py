@@ -6,8 +6,10 @@ import asyncio
 
 import pytest
 
-from stations.streaming.encoder import PACKET_MS, start_encoder
-from stations.streaming.mp3 import FrameSplitter
+from stations.streaming import encoder as encoder_module
+from stations.streaming.encoder import PACKET_MS, Mp3Encoder, start_encoder
+from stations.streaming.mp3 import FrameSplitter, parse_header
+from stations.streaming.packets import MIN_PACKET_MS
 from stations.streaming.transcoder import PCM_FORMAT
 from tests.support.audio import make_tone
 
@@ -94,3 +96,87 @@ async def test_closing_without_flush_drops_what_is_left(wav):
     await encoder.feed(wav[:8192])
     await encoder.aclose(flush=False)
     assert sum(emitted) < SECONDS * 1000 / 2
+
+
+class StallingOutput:
+    """ffmpeg's output as a busy machine gives it: the frames of one burst
+    with a stall of ``stall_s`` after the first two."""
+
+    def __init__(self, frames: list[bytes], stall_s: float) -> None:
+        self._reads: asyncio.Queue[bytes] = asyncio.Queue()
+        self._frames = frames
+        self._stall_s = stall_s
+        self.done = asyncio.Event()
+
+    async def start(self) -> None:
+        asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        head, tail = self._frames[:2], self._frames[2:]
+        self._reads.put_nowait(b"".join(head))
+        await asyncio.sleep(self._stall_s)
+        self._reads.put_nowait(b"".join(tail))
+        self.done.set()
+
+    async def read(self) -> bytes:
+        return await self._reads.get()
+
+    async def aclose(self) -> None:
+        self._reads.put_nowait(b"")
+
+    async def kill(self) -> None:
+        self._reads.put_nowait(b"")
+
+
+async def test_a_burst_stalled_in_the_middle_goes_out_as_one_packet(tone_mp3):
+    """Two frames and a 30 ms stall are not a packet of their own: a short
+    run waits for the rest of its burst."""
+    payload = FrameSplitter().feed(tone_mp3).payload
+    frames, offset = [], 0
+    for _ in range(5):
+        length = parse_header(payload, offset).length
+        frames.append(payload[offset : offset + length])
+        offset += length
+    packets: asyncio.Queue[float] = asyncio.Queue()
+
+    async def emit(frames: bytes, duration_ms: float, ingest_ms: int) -> None:
+        packets.put_nowait(duration_ms)
+
+    output = StallingOutput(frames, stall_s=0.03)
+    encoder = Mp3Encoder(emit, output)
+    await encoder.start()
+    await output.done.wait()
+    async with asyncio.timeout(CHUNK_TIMEOUT_S):
+        duration = await packets.get()
+    await encoder.aclose(flush=False)
+    assert 2 * 26 < MIN_PACKET_MS <= duration
+
+
+async def test_a_pace_restarted_after_a_stall_stamps_later_audio_from_then(
+    wav, monkeypatch
+):
+    """A producer that fell seconds behind and starts its pace again: the
+    audio from then on is stamped as arriving then, not seconds earlier."""
+    clock = [1_000_000]
+    monkeypatch.setattr(encoder_module, "now_ms", lambda: clock[0])
+    emitted: list[tuple[float, int]] = []
+
+    async def emit(frames: bytes, duration_ms: float, ingest_ms: int) -> None:
+        emitted.append((duration_ms, ingest_ms))
+
+    encoder = await start_encoder(emit, "wav", bitrate_kbps=128, ffmpeg="ffmpeg")
+    half = len(wav) // 2
+    await encoder.feed(wav[:half])
+    stalled_ms = 5_000
+    clock[0] += stalled_ms
+    encoder.restart_pace(SECONDS * 1000 / 2)
+    await encoder.feed(wav[half:])
+    await encoder.aclose()
+
+    position_ms, late = 0.0, []
+    for duration_ms, ingest_ms in emitted:
+        if position_ms >= SECONDS * 1000 / 2 + PACKET_MS:
+            late.append(clock[0] - ingest_ms)
+        position_ms += duration_ms
+    assert late
+    assert max(late) < PACKET_MS

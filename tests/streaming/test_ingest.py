@@ -13,14 +13,13 @@ import pytest
 from stations.streaming.encoder import PACKET_MS
 from stations.streaming.ingest import (
     MAX_SNIFF_BYTES,
-    MIN_PACKET_MS,
     MP3_MIME,
     UnsupportedFormat,
     open_ingest,
     supported_formats,
 )
 from stations.streaming.mp3 import parse_header
-from stations.streaming.packets import now_ms
+from stations.streaming.packets import MIN_PACKET_MS, now_ms
 from stations.streaming.transcoder import TranscoderError
 from tests.support.audio import frames_duration_ms, make_tone
 from tests.support.processes import child_processes

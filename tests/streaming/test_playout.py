@@ -182,7 +182,8 @@ async def test_playout_streams_the_library_at_real_time_and_announces_each_track
     assert await bus.claim(autodj_lease(), ttl_s=6) is Claim.GRANTED
 
 
-async def test_a_live_dj_takes_the_station_and_the_playout_stops_at_once(tracks):
+async def playing(tracks) -> tuple[RecordingBus, Playout, asyncio.Task]:
+    """A playout of ``tracks`` that has started publishing audio."""
     bus = RecordingBus()
     lease = autodj_lease()
     await bus.claim(lease, ttl_s=6)
@@ -191,6 +192,11 @@ async def test_a_live_dj_takes_the_station_and_the_playout_stops_at_once(tracks)
     while not bus.packets():
         bus.arrived.clear()
         await bus.arrived.wait()
+    return bus, playout, running
+
+
+async def test_a_live_dj_takes_the_station_and_the_playout_stops_at_once(tracks):
+    bus, _, running = await playing(tracks)
 
     dj = Lease(station_id=STATION, token=uuid.uuid4().hex, user_id=42, kind=LIVE)
     assert await bus.claim(dj, ttl_s=6) is Claim.GRANTED
@@ -201,6 +207,18 @@ async def test_a_live_dj_takes_the_station_and_the_playout_stops_at_once(tracks)
     # The playout does not take the station off air: the DJ has it now.
     assert [e.data["on_air"] for e in bus.events(ON_AIR)] == [True]
     assert await bus.renew(dj, ttl_s=6)
+
+
+async def test_a_handed_over_playout_gives_the_station_up_still_on_air(tracks):
+    """A stopping worker's playout ends soon, releases the lease for another
+    AutoDJ to take at once, and does not say the station went off air."""
+    bus, playout, running = await playing(tracks)
+
+    playout.hand_over()
+    await asyncio.wait_for(running, timeout=5)
+    assert [e.data["on_air"] for e in bus.events(ON_AIR)] == [True]
+    assert await bus.claim(autodj_lease(), ttl_s=6) is Claim.GRANTED
+    assert not child_processes("ffmpeg")
 
 
 async def test_the_autodj_never_takes_a_live_dj_s_station_but_fills_a_dropped_one():

@@ -6,7 +6,9 @@ shares with ``LocalBus`` are in test_bus.py.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import logging
 import uuid
 
 import pytest
@@ -15,8 +17,9 @@ from radio.protocol import LISTENERS
 from stations.streaming.bus import AUTODJ, LEASE_TTL_S, LIVE, Claim, Lease
 from stations.streaming.hub import now_playing_event, on_air_event
 from stations.streaming.packets import AudioPacket, now_ms
-from stations.streaming.redis_bus import STREAM_KEEP_MS, RedisBus
-from tests.support.streaming import recorded_listener
+from stations.streaming.redis_bus import OUTPUT_KEEP_MS, RedisBus, RedisHealth
+from tests.support.servers import RedisServer
+from tests.support.streaming import ARRIVAL_TIMEOUT_S, recorded_listener
 
 pytestmark = pytest.mark.redis
 
@@ -90,7 +93,7 @@ async def test_stale_audio_is_left_out_of_the_first_burst(processes, station_id)
     """Packets older than the stream keeps are not replayed to a new process."""
     producer, late = processes(), processes()
     lease = await go_on_air(producer, station_id)
-    old = now_ms() - STREAM_KEEP_MS - 1000
+    old = now_ms() - OUTPUT_KEEP_MS - 1000
     await producer.publish(station_id, packet(1, ingest_ms=old), lease=lease)
     await producer.publish(station_id, packet(2), lease=lease)
 
@@ -173,3 +176,130 @@ async def test_last_seq_is_shared_by_every_process(processes, station_id):
     lease = await go_on_air(producer, station_id)
     await producer.publish(station_id, packet(41), lease=lease)
     assert await other.last_seq(station_id) == 41
+
+
+def readers() -> list[asyncio.Task]:
+    """The stream readers running in this event loop."""
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if task.get_coro().__qualname__ == "RedisBus._read_forever"
+    ]
+
+
+async def test_first_attaches_at_once_make_one_hub_and_one_reader(
+    processes, station_id
+):
+    """Listeners arriving together (after a restart, all at once) share a hub."""
+    bus = processes()
+    hubs = await asyncio.gather(*(bus.attach(station_id) for _ in range(5)))
+    assert all(hub is hubs[0] for hub in hubs)
+    (reader,) = readers()
+    await bus.detach(station_id)
+    await bus.aclose()
+    assert reader.done()
+
+
+async def test_a_client_joining_while_the_last_leaves_joins_a_live_hub(
+    processes, station_id
+):
+    """The hub is kept while a client awaits its chat history, though the
+    station's last listener leaves meanwhile."""
+    bus, producer = processes(), processes()
+    first, _ = recorded_listener()
+    (await bus.attach(station_id)).join(first)
+    async with bus.joining(station_id) as hub:
+        hub.leave(first)
+        await bus.detach(station_id)
+        await asyncio.sleep(0)  # the history read
+        joiner, transport = recorded_listener()
+        hub.join(joiner)
+    assert bus.hub(station_id) is hub
+    lease = await go_on_air(producer, station_id)
+    sent = packet(1)
+    await producer.publish(station_id, sent, lease=lease)
+    assert (await transport.next_message()).startswith('{"type":"on_air"')
+    assert await transport.next_message() == sent.wire
+
+
+async def test_a_client_that_never_joins_lets_the_hub_go(processes, station_id):
+    bus = processes()
+    with pytest.raises(RuntimeError):
+        async with bus.joining(station_id):
+            raise RuntimeError("the socket closed while joining")
+    assert bus.hub(station_id) is None
+    assert all(reader.cancelling() for reader in readers())
+
+
+@pytest.fixture
+def own_redis():
+    server = RedisServer.start()
+    yield server
+    server.stop()
+
+
+async def next_binary(transport) -> bytes:
+    while isinstance(message := await transport.next_message(), str):
+        pass
+    return message
+
+
+async def test_readers_read_on_when_redis_comes_back(own_redis, caplog):
+    """A Redis restart costs the audio sent meanwhile; the readers then read
+    on from the new stream, and the process says so once each way."""
+    producer = RedisBus(own_redis.url, burst_seconds=BURST_S)
+    listening = RedisBus(own_redis.url, burst_seconds=BURST_S)
+    transports = []
+    for station_id in (1, 2, 3):
+        listener, transport = recorded_listener()
+        (await listening.attach(station_id)).join(listener)
+        transports.append(transport)
+    caplog.set_level(logging.INFO, logger="stations.streaming.redis_bus")
+    own_redis.stop()
+    await asyncio.sleep(1.5)  # every reader fails, and retries, meanwhile
+    own_redis.start_again()
+    for station_id, transport in zip((1, 2, 3), transports, strict=True):
+        lease = await go_on_air(producer, station_id)
+        sent = packet(7)
+        await producer.publish(station_id, sent, lease=lease)
+        async with asyncio.timeout(ARRIVAL_TIMEOUT_S):
+            assert await next_binary(transport) == sent.wire
+    said = [record.getMessage() for record in caplog.records]
+    assert len([line for line in said if line.startswith("Lost Redis")]) == 1
+    assert len([line for line in said if line.startswith("Redis back after")]) == 1
+    assert listening.health.outages == 1
+    await producer.aclose()
+    await listening.aclose()
+
+
+async def test_a_hub_attached_without_redis_is_fed_once_it_is_back(own_redis):
+    """A listener can join while Redis is away and hears the station after."""
+    own_redis.stop()
+    listening = RedisBus(own_redis.url, burst_seconds=BURST_S)
+    hub = await listening.attach(1)
+    listener, transport = recorded_listener()
+    hub.join(listener)
+    assert not listening.available
+    own_redis.start_again()
+    producer = RedisBus(own_redis.url, burst_seconds=BURST_S)
+    lease = await go_on_air(producer, 1)
+    sent = packet(3)
+    await producer.publish(1, sent, lease=lease)
+    async with asyncio.timeout(ARRIVAL_TIMEOUT_S):
+        assert await next_binary(transport) == sent.wire
+    assert listening.available
+    await producer.aclose()
+    await listening.aclose()
+
+
+def test_an_outage_is_logged_once_each_way(caplog):
+    health = RedisHealth()
+    caplog.set_level(logging.INFO, logger="stations.streaming.redis_bus")
+    for _ in range(50):
+        health.failed(ConnectionError("refused"))
+    for _ in range(50):
+        health.reached()
+    said = [record.getMessage() for record in caplog.records]
+    assert len(said) == 2
+    assert said[0].startswith("Lost Redis (refused)")
+    assert said[1].startswith("Redis back after")

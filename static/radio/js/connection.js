@@ -18,10 +18,13 @@
  *
  * Retries wait minDelayMs, then twice as long each time up to maxDelayMs,
  * with ±20 % jitter so that many listeners do not come back in step after a
- * server restart. Going online, or the tab becoming visible, retries at once.
+ * server restart. After a close with 1012 (service restart: the worker is
+ * stopping, and the load balancer has another) the first retry is at once;
+ * after 4503 or 4429 (no room) retries wait 10 s to a minute.
+ * Going online, or the tab becoming visible, retries at once.
  */
 
-import { reconnectDelayMs } from "./backoff.js";
+import { retryDelayMs } from "./backoff.js";
 import { CLOSE } from "./protocol.js";
 
 // Close codes after which retrying cannot help (docs/PROTOCOL.md).
@@ -30,6 +33,8 @@ export const PERMANENT_CLOSE_CODES = new Set([
   CLOSE.forbidden,
   CLOSE.noSuchStation,
 ]);
+// Close codes that mean the server has no room for the client now.
+export const BUSY_CLOSE_CODES = new Set([CLOSE.stationFull, CLOSE.tooManyConnections]);
 const DEFAULT_MIN_DELAY_MS = 250;
 const DEFAULT_MAX_DELAY_MS = 4000;
 
@@ -135,7 +140,9 @@ export class Connection {
       this.setState("closed", { code: event.code, reason: event.reason });
       return;
     }
-    const delayMs = reconnectDelayMs(this.attempt, {
+    const delayMs = retryDelayMs(this.attempt, {
+      restarted: event.code === CLOSE.serviceRestart,
+      busy: BUSY_CLOSE_CODES.has(event.code),
       minDelayMs: this.minDelayMs,
       maxDelayMs: this.maxDelayMs,
     });

@@ -193,6 +193,8 @@ export class InboxPanel {
 
   render(message) {
     const shoutout = message.kind === "shoutout";
+    // A station's own notice (a request playing): nobody to reply to.
+    const notice = message.kind === "notice";
     const item = el(
       "li",
       {
@@ -203,6 +205,7 @@ export class InboxPanel {
         "header",
         { class: "inbox-meta" },
         shoutout ? el("span", { class: "badge badge-shoutout" }, "Shout-out") : null,
+        notice ? el("span", { class: "badge" }, "Station") : null,
         el("span", { class: "inbox-from" }, message.from),
         shoutout && message.station
           ? el("span", { class: "muted" }, ` on ${message.station}`)
@@ -211,7 +214,7 @@ export class InboxPanel {
       ),
       el("p", { class: "inbox-text" }, message.text),
     );
-    if (message.from !== this.me) item.append(this.replyBox(message.from));
+    if (!notice && message.from !== this.me) item.append(this.replyBox(message.from));
     return item;
   }
 

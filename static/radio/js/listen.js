@@ -10,7 +10,7 @@ import { parsePm } from "./commands.js";
 import { Connection, socketUrl } from "./connection.js";
 import { inboxErrorText } from "./inbox.js";
 import { behindLabel } from "./live-edge.js";
-import { LivePlayer } from "./player.js";
+import { httpSourceUrl, LivePlayer } from "./player.js";
 import { scheduleLines } from "./programme.js";
 import { CLOSE, TYPES } from "./protocol.js";
 import { RecentPlays } from "./recent-plays.js";
@@ -29,7 +29,9 @@ const volume = $("volume");
 const stationName = $("station-name").textContent;
 
 const connection = new Connection(socketUrl(config.socketPath));
-const player = new LivePlayer(audio, { fallbackUrl: config.streamUrl });
+const player = new LivePlayer(audio, {
+  fallbackUrl: httpSourceUrl(audio, { streamUrl: config.streamUrl, hlsUrl: config.hlsUrl }),
+});
 const chat = new ChatPanel($("chat"), {
   me: config.user || null,
   signInUrl: config.signInUrl,
@@ -77,11 +79,15 @@ connection.on("json", (message) => {
       break;
   }
 });
+const REFUSALS = {
+  [CLOSE.stationFull]: "The station is full. Trying again soon…",
+  [CLOSE.tooManyConnections]: "Too many connections from your network. Trying again soon…",
+};
 connection.on("state", (state, detail) => {
   const text = {
     connecting: "Connecting…",
     open: "",
-    reconnecting: "Reconnecting…",
+    reconnecting: REFUSALS[detail?.code] ?? "Reconnecting…",
     closed:
       detail.code === CLOSE.noSuchStation ? "This station no longer exists." : "Disconnected.",
   }[state];

@@ -3,7 +3,8 @@
  * Extensions, kept close to the live edge.
  *
  *   import { LivePlayer } from "./player.js";
- *   const player = new LivePlayer(audioElement, { fallbackUrl: "/stations/x/stream.mp3" });
+ *   const fallbackUrl = httpSourceUrl(audioElement, { streamUrl, hlsUrl });
+ *   const player = new LivePlayer(audioElement, { fallbackUrl });
  *   connection.on("binary", (buffer) => player.feed(buffer));
  *   button.onclick = () => player.play();   // in the click: browsers need a gesture
  *   player.stop();
@@ -16,7 +17,7 @@
  *
  * Modes, feature-detected: "mse" (MediaSource with audio/mpeg), "managed"
  * (ManagedMediaSource, iOS Safari 17.1+), else "http": a plain <audio src> of
- * the station's stream.mp3, where the socket's audio is ignored.
+ * `fallbackUrl` (see httpSourceUrl), where the socket's audio is ignored.
  *
  * An audio message is a 12-byte big-endian header (uint32 seq, uint64
  * ingest_ms) and whole MP3 frames. The SourceBuffer runs in "sequence" mode,
@@ -55,6 +56,15 @@ export function playbackMode() {
   if (window.MediaSource?.isTypeSupported?.("audio/mpeg")) return "mse";
   if (window.ManagedMediaSource?.isTypeSupported?.("audio/mpeg")) return "managed";
   return "http";
+}
+
+/**
+ * What the "http" mode plays: the station's HLS playlist where the browser
+ * plays HLS itself (older iOS Safari, which keeps HLS playing in the
+ * background), else its endless stream.mp3.
+ */
+export function httpSourceUrl(audio, { streamUrl, hlsUrl }) {
+  return hlsUrl && audio.canPlayType("application/vnd.apple.mpegurl") ? hlsUrl : streamUrl;
 }
 
 export class LivePlayer extends EventTarget {

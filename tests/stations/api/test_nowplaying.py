@@ -269,8 +269,9 @@ def test_queries_are_fixed_whatever_the_stations_and_requests(
         play(Station.objects.get(slug=f"fm-{number}"), "Song", ago_s=60)
     client = Client()
 
-    # The list: its stations and their plays; the station: it and its plays.
-    with django_assert_max_num_queries(4):
+    # The list: its stations, their plays, whether they take requests and
+    # their next requests; the station: it and the same three.
+    with django_assert_max_num_queries(8):
         for _ in range(20):
             assert len(client.get("/api/nowplaying").json()) == 9
             assert client.get("/api/nowplaying/fm-3").status_code == 200

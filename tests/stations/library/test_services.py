@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 
 from stations.library.analysis import FileTooBig, UnusableAudio
 from stations.library.models import Track
@@ -32,11 +33,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_added_track_is_stored_under_media_root(station, music, media):
-    """The file goes under tracks/<station pk>/, measured and tagged."""
+    """The file goes under tracks/<station pk>/, measured and tagged, under a
+    name the server made."""
     track = track_add(station=station, upload=upload_of(music["mp3"]))
     assert (track.title, track.artist) == (TAGS["title"], TAGS["artist"])
-    assert track.file.name == f"tracks/{station.pk}/tagged.mp3"
+    assert re.fullmatch(rf"tracks/{station.pk}/[0-9a-f]{{32}}\.mp3", track.file.name)
     assert Path(track.file.path).read_bytes() == music["mp3"].read_bytes()
+    assert files_under(media) == [Path(track.file.path)]
+
+
+def test_an_uploaded_name_decides_nothing_of_the_stored_one(station, music, media):
+    """A path, a script's suffix or a double suffix in the upload's name is
+    dropped: audio checked by its content is stored as a plain name."""
+    upload = SimpleUploadedFile("../../evil.mp3.html", music["mp3"].read_bytes())
+    track = track_add(station=station, upload=upload)
+
+    assert re.fullmatch(rf"tracks/{station.pk}/[0-9a-f]{{32}}", track.file.name)
     assert files_under(media) == [Path(track.file.path)]
 
 

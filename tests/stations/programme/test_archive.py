@@ -3,6 +3,7 @@ ranges, the podcast feeds, and the studio page where DJs manage episodes."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from stations.programme.models import MAX_IMAGE_BYTES, Episode, Play, Show
 pytestmark = pytest.mark.django_db(transaction=True)
 
 AUDIO = bytes(range(256)) * 40  # 10240 bytes; the views do not decode it
+PNG = b"\x89PNG\r\n\x1a\n not really"  # what a PNG starts with
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def station(transactional_db) -> Station:
 
 @pytest.fixture
 def show(station) -> Show:
-    image = SimpleUploadedFile("art.png", b"\x89PNG not really")
+    image = SimpleUploadedFile("art.png", PNG)
     return Show.objects.create(
         station=station, name="Night <Shift>", slug="night", image=image,
         description="Late & loud",
@@ -231,9 +233,29 @@ def test_the_show_image_is_served_for_its_page_and_podcast(station, show):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content) == b"\x89PNG not really"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == PNG
     page = Client().get(f"/stations/{station.slug}/shows/night/").content.decode()
     assert f'src="/stations/{station.slug}/shows/night/image"' in page
+
+
+def test_a_show_image_is_stored_under_a_name_the_server_makes(station, show):
+    """Shows/<station>/<random> with the suffix of what its bytes are."""
+    assert re.fullmatch(rf"shows/{station.pk}/[0-9a-f]{{32}}\.png", show.image.name)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("page.png", b"<html><script>alert(1)</script>"), ("art.jpg", b"GIF89a...")],
+)
+def test_a_show_image_is_checked_by_its_bytes_not_its_name(station, name, content):
+    """HTML or any other format named like an image is refused."""
+    show = Show(station=station, name="Fake", slug="fake")
+    show.image = SimpleUploadedFile(name, content)
+
+    with pytest.raises(ValidationError) as refusal:
+        show.full_clean()
+    assert "JPEG, PNG or WebP" in str(refusal.value.message_dict["image"])
 
 
 def test_a_show_without_an_image_serves_none(station):
