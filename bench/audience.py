@@ -1395,11 +1395,7 @@ def start_server(args, workdir: Path, server_log: Path):
         RADIO_STATS_ENABLED="1" if args.stats else "0",
         # Every listener comes from 127.0.0.1: no per-address cap.
         RADIO_MAX_CONNECTIONS_PER_IP="0",
-        **(
-            {"RADIO_LISTENER_MAX_STALL_SECONDS": str(args.max_stall)}
-            if args.max_stall
-            else {}
-        ),
+        **server_settings(args),
     )
     deployment.create_user(*DJ)
     deployment.manage(
@@ -1415,6 +1411,16 @@ def start_server(args, workdir: Path, server_log: Path):
     worker = start_logged_worker(deployment, args, server_log)
     nofile = resource.prlimit(worker.process.pid, resource.RLIMIT_NOFILE)[0]
     return deployment, worker, nofile
+
+
+def server_settings(args) -> dict[str, str]:
+    """The server's settings that the options override."""
+    settings = {
+        "RADIO_LISTENER_MAX_STALL_SECONDS": args.max_stall,
+        "RADIO_BATCH_FROM_LISTENERS": args.batch_from,
+        "RADIO_BATCH_MS": args.batch_ms,
+    }
+    return {name: str(value) for name, value in settings.items() if value is not None}
 
 
 def instrument(deployment: Deployment, args, server_log: Path) -> None:
@@ -1516,6 +1522,18 @@ def main() -> int:
         type=float,
         default=None,
         help="server's RADIO_LISTENER_MAX_STALL_SECONDS (default: its own)",
+    )
+    parser.add_argument(
+        "--batch-from",
+        type=int,
+        default=None,
+        help="server's RADIO_BATCH_FROM_LISTENERS (0: never batch; default: its own)",
+    )
+    parser.add_argument(
+        "--batch-ms",
+        type=float,
+        default=None,
+        help="server's RADIO_BATCH_MS (default: its own)",
     )
     parser.add_argument("--rate", type=int, default=200, help="new connections per s")
     parser.add_argument(

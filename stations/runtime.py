@@ -10,6 +10,7 @@ from django.conf import settings
 from .models import Station
 from .streaming.broadcast import BroadcastSettings
 from .streaming.bus import LocalBus, StationBus
+from .streaming.hub import Cadence
 from .streaming.packets import Event
 
 # One bus per event loop: its Redis connections and tasks belong to a loop.
@@ -34,6 +35,10 @@ def _build_bus() -> StationBus:
     options = {
         "burst_seconds": settings.RADIO_BURST_SECONDS,
         "count_interval_s": settings.RADIO_LISTENER_COUNT_INTERVAL_SECONDS,
+        "cadence": Cadence(
+            from_listeners=settings.RADIO_BATCH_FROM_LISTENERS,
+            batch_ms=settings.RADIO_BATCH_MS,
+        ),
     }
     if settings.REDIS_URL:
         from .streaming.redis_bus import RedisBus

@@ -20,7 +20,7 @@ from django.conf import settings
 from radio.protocol import NOW_PLAYING, ON_AIR
 from stations.models import Station
 from stations.runtime import get_bus
-from stations.streaming.packets import AudioPacket, Event
+from stations.streaming.packets import AudioBatch, Event
 
 from .nowplaying import Site, anowplaying, anowplaying_fresh
 
@@ -69,10 +69,10 @@ class NowPlayingFeed:
         self._building: asyncio.Task | None = None
         self._changed_while_building = False
 
-    def deliver_audio(self, packet: AudioPacket) -> None:
+    def deliver_audio(self, batch: AudioBatch) -> None:
         pass
 
-    def deliver_burst(self, packets: list[AudioPacket]) -> None:
+    def deliver_burst(self, burst: AudioBatch) -> None:
         pass
 
     def deliver_event(self, event: Event) -> None:

@@ -10,6 +10,7 @@ events waiting, is given up on, and its connection is closed (4408).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from radio.protocol import NOW_PLAYING
 
 from .icy import IcyInterleaver
-from .packets import AudioPacket, Event
+from .packets import AudioBatch, Event
 from .transport import Transport
 
 # Events held for a listener that is not taking writes; a few minutes of a
@@ -59,15 +60,15 @@ class Listener:
         # since most listeners never need it.
         self._held_events: deque[Event] | None = None
 
-    def deliver_audio(self, packet: AudioPacket) -> None:
+    def deliver_audio(self, batch: AudioBatch) -> None:
         # The hot path: a method call less for the listeners with nothing held.
         if self.transport.writable and (
             self._held_events is None or self._write_held_events()
         ):
             self._stalled_since = None
-            self.write_audio(packet)
+            self.write_audio(batch)
             return
-        self.skipped += 1
+        self.skipped += len(batch.packets)
         self._stalled()
 
     def _stalled(self) -> None:
@@ -82,14 +83,13 @@ class Listener:
             self._given_up = True
             self._on_too_slow()
 
-    def deliver_burst(self, packets: list[AudioPacket]) -> None:
+    def deliver_burst(self, burst: AudioBatch) -> None:
         """Give a joining listener the whole burst, writable or not.
 
         The burst is bounded, and a player needs all of it to start at once;
         at high bitrates it is more than a transport takes before pausing.
         """
-        for packet in packets:
-            self.write_audio(packet)
+        self.write_audio(burst)
 
     def deliver_event(self, event: Event) -> None:
         if self._held_events is None and self.transport.writable:
@@ -119,8 +119,8 @@ class Listener:
         """A new listener count; only DJs see the names."""
         self.deliver_event(count)
 
-    def write_audio(self, packet: AudioPacket) -> None:
-        self.transport.send_binary(packet.wire)
+    def write_audio(self, batch: AudioBatch) -> None:
+        self.transport.send_audio(batch)
 
 
 class ControlListener(Listener):
@@ -128,7 +128,7 @@ class ControlListener(Listener):
 
     counted = False
 
-    def write_audio(self, packet: AudioPacket) -> None:
+    def write_audio(self, batch: AudioBatch) -> None:
         pass
 
     def deliver_audience(self, *, count: Event, with_users: Event) -> None:
@@ -153,16 +153,25 @@ class HttpStreamListener(Listener):
         self._pending_titles: list[tuple[int, str]] = []
 
     def deliver_event(self, event: Event) -> None:
-        if event.type == NOW_PLAYING:
+        if event.type == NOW_PLAYING and self._icy is not None:
             self._pending_titles.append((event.data["seq"], stream_title(event.data)))
 
-    def write_audio(self, packet: AudioPacket) -> None:
-        while self._pending_titles and self._pending_titles[0][0] <= packet.seq:
-            self._title = self._pending_titles.pop(0)[1]
-        frames = bytes(packet.frames)
-        if self._icy is not None:
-            frames = self._icy.feed(frames, self._title)
-        self.transport.send_binary(frames)
+    def write_audio(self, batch: AudioBatch) -> None:
+        if self._icy is None:
+            self.transport.send_binary(mp3_of(batch))
+            return
+        chunks = []
+        for packet in batch.packets:
+            while self._pending_titles and self._pending_titles[0][0] <= packet.seq:
+                self._title = self._pending_titles.pop(0)[1]
+            chunks.append(self._icy.feed(bytes(packet.frames), self._title))
+        self.transport.send_binary(b"".join(chunks))
+
+
+@functools.lru_cache(maxsize=4)
+def mp3_of(batch: AudioBatch) -> bytes:
+    """The batch's MP3 frames without headers, joined once for every listener."""
+    return b"".join(packet.frames for packet in batch.packets)
 
 
 def stream_title(now_playing: dict | None) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .audience import Audience
-from .hub import StationHub, StationState, on_air_event
+from .hub import Cadence, StationHub, StationState, on_air_event
 from .packets import AudioPacket, Event, now_ms
 
 logger = logging.getLogger(__name__)
@@ -105,8 +105,10 @@ class StationBus(ABC):
         *,
         burst_seconds: float,
         count_interval_s: float = DEFAULT_COUNT_INTERVAL_S,
+        cadence: Cadence | None = None,
     ) -> None:
         self.burst_seconds = burst_seconds
+        self.cadence = cadence or Cadence()
         self._count_interval_s = count_interval_s
         self._hubs: dict[int, StationHub] = {}
         self._ticker: asyncio.Task | None = None
@@ -142,7 +144,9 @@ class StationBus(ABC):
         """
         hub = self._hubs.get(station_id)
         if hub is None:
-            hub = self._hubs[station_id] = StationHub(burst_seconds=self.burst_seconds)
+            hub = self._hubs[station_id] = StationHub(
+                burst_seconds=self.burst_seconds, cadence=self.cadence
+            )
             hub.feed_started = asyncio.ensure_future(self._start_feed(station_id, hub))
         hub.holds += 1
         try:

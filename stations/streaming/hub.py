@@ -19,7 +19,7 @@ from radio.protocol import LISTENERS, MAX_LISTED_USERS, NOW_PLAYING, ON_AIR, SCH
 
 from .audience import Audience, Listener
 from .burst import BurstBuffer
-from .packets import AudioPacket, Event
+from .packets import AudioBatch, AudioPacket, Event
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +96,26 @@ class StationState:
         }
 
 
+@dataclass(frozen=True)
+class Cadence:
+    """How often a hub writes audio to each listener.
+
+    Each write costs the worker about the same whatever its size, so with
+    ``from_listeners`` or more listeners (0: never) packets are held and
+    written together once ``batch_ms`` of audio waits; with fewer, each
+    packet goes out as it comes, which keeps them closest to live.
+    """
+
+    from_listeners: int = 0
+    batch_ms: float = 0.0
+
+
 @dataclass
 class StationHub:
     """Fans a station's output out to the listeners of this process."""
 
     burst_seconds: float
+    cadence: Cadence = field(default_factory=Cadence)
     state: StationState = field(default_factory=StationState)
     audience: Audience = field(default_factory=Audience)
     last_seq: int | None = None
@@ -118,6 +133,10 @@ class StationHub:
         # start of the feed they wait for (``StationBus.joining``).
         self.holds = 0
         self.feed_started: asyncio.Future | None = None
+        # Packets published and not yet written (``cadence``).
+        self._waiting: list[AudioPacket] = []
+        self._waiting_ms = 0.0
+        self._write_later: asyncio.TimerHandle | None = None
 
     @property
     def local_count(self) -> int:
@@ -152,8 +171,8 @@ class StationHub:
         Must be called without awaiting between building the listener's
         ``hello`` and this call, so that nothing published in between is lost.
         """
-        if self.state.on_air:
-            listener.deliver_burst(self.burst.snapshot())
+        if self.state.on_air and (burst := self.burst.snapshot()):
+            listener.deliver_burst(AudioBatch(tuple(burst)))
         self._listeners.add(listener)
 
     def leave(self, listener: Listener) -> None:
@@ -167,9 +186,39 @@ class StationHub:
 
     def _publish_audio(self, packet: AudioPacket) -> None:
         self.last_seq = packet.seq
-        self.burst.append(packet)
+        self._waiting.append(packet)
+        self._waiting_ms += packet.duration_ms
+        cadence = self.cadence
+        if (
+            not cadence.from_listeners
+            or len(self._listeners) < cadence.from_listeners
+            or self._waiting_ms >= cadence.batch_ms
+        ):
+            self._write_waiting()
+        elif self._write_later is None:
+            # A source that pauses does not hold what it sent.
+            self._write_later = asyncio.get_running_loop().call_later(
+                cadence.batch_ms / 1000, self._write_waiting
+            )
+
+    def _write_waiting(self) -> None:
+        """Write the waiting packets to every listener, as one batch.
+
+        They join the burst only now: a listener that joins meanwhile gets
+        them with the batch, not twice.
+        """
+        if self._write_later is not None:
+            self._write_later.cancel()
+            self._write_later = None
+        if not self._waiting:
+            return
+        batch = AudioBatch(tuple(self._waiting))
+        self._waiting.clear()
+        self._waiting_ms = 0.0
+        for packet in batch.packets:
+            self.burst.append(packet)
         for listener in tuple(self._listeners):
-            listener.deliver_audio(packet)
+            listener.deliver_audio(batch)
 
     def events_since(self, mark: int) -> list[Event]:
         """The events published since ``events_published`` was ``mark``.
@@ -181,6 +230,8 @@ class StationHub:
         return list(self._recent_events)[-missed:] if missed > 0 else []
 
     def _publish_event(self, event: Event) -> None:
+        # Audio published before the event reaches everyone before it.
+        self._write_waiting()
         self._recent_events.append(event)
         self.events_published += 1
         self.state.apply(event)

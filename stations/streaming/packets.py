@@ -55,6 +55,18 @@ class AudioPacket:
         return memoryview(self.wire)[HEADER_BYTES:]
 
 
+@dataclass(frozen=True, eq=False, slots=True)
+class AudioBatch:
+    """Consecutive packets written to each listener at once.
+
+    Each packet stays a message of its own; a batch only saves every
+    listener the writes (``StationHub``'s cadence). Compared by identity,
+    so that what is made of it for every listener can be cached.
+    """
+
+    packets: tuple[AudioPacket, ...]
+
+
 def parse_header(message: bytes) -> tuple[int, int]:
     """Return ``(seq, ingest_ms)`` from an audio message."""
     return HEADER.unpack_from(message)

@@ -27,6 +27,8 @@ from autobahn.websocket.protocol import PreparedMessage
 
 from radio.daphne import AsgiSend, daphne_protocol
 
+from .packets import AudioBatch
+
 logger = logging.getLogger(__name__)
 
 # The generic writer stops taking audio once this much is queued.
@@ -53,6 +55,11 @@ class Transport(ABC):
     @abstractmethod
     def send_text(self, text: str) -> None:
         """Queue a text WebSocket message."""
+
+    def send_audio(self, batch: AudioBatch) -> None:
+        """Queue each packet of ``batch`` as a binary WebSocket message."""
+        for packet in batch.packets:
+            self.send_binary(packet.wire)
 
     async def drain(self) -> None:  # noqa: B027 - most transports write at once
         """Wait until what was sent so far has been handed to the server."""
@@ -116,6 +123,10 @@ class DaphneWebSocket(Transport):
         if self._is_open():
             write_now(self._transport, framed(data, binary=True))
 
+    def send_audio(self, batch: AudioBatch) -> None:
+        if self._is_open():
+            write_now(self._transport, framed_audio(batch))
+
     def send_text(self, text: str) -> None:
         if self._is_open():
             write_now(self._transport, framed(text, binary=False))
@@ -166,8 +177,21 @@ def framed(data: bytes | str, *, binary: bool) -> bytes:
     return message.payloadHybi
 
 
+@functools.lru_cache(maxsize=4)
+def framed_audio(batch: AudioBatch) -> bytes:
+    """The packets of ``batch`` as consecutive binary WebSocket frames, for
+    one write to each listener."""
+    return b"".join(framed(packet.wire, binary=True) for packet in batch.packets)
+
+
 class DaphneHttpBody(Transport):
-    """Writes the body of a streaming HTTP response straight to daphne."""
+    """Writes the body of a streaming HTTP response straight to its socket.
+
+    The first chunk goes through daphne, which writes the headers and
+    decides on chunked encoding; the rest skip daphne and Twisted's request
+    (a Python call chain per chunk) and go to :func:`write_now` as Twisted
+    would have framed them.
+    """
 
     def __init__(self, request: Any) -> None:
         self._request = request
@@ -180,9 +204,16 @@ class DaphneHttpBody(Transport):
         return not self._flow.paused and not self._request.finished
 
     def send_binary(self, data: bytes) -> None:
-        self._request.handle_reply(
-            {"type": "http.response.body", "body": data, "more_body": True}
-        )
+        request = self._request
+        if not request.startedWriting or request.finished or request.channel is None:
+            request.handle_reply(
+                {"type": "http.response.body", "body": data, "more_body": True}
+            )
+            return
+        request.sentLength += len(data)
+        if request.chunked:
+            data = b"%x\r\n%b\r\n" % (len(data), data)
+        write_now(request.channel.transport, data)
 
     def send_text(self, text: str) -> None:
         raise TypeError("An HTTP stream carries no text messages.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import statistics
 
@@ -28,6 +29,9 @@ BURST_MS = 2000
 # Audio arriving this soon after the first is taken as part of the burst;
 # audio sent live would take longer than this to add up to BURST_MS.
 BURST_ARRIVAL_MS = 500
+# Messages arriving this close together came in one write; packets written
+# one by one come about 100 ms apart.
+SAME_WRITE_MS = 20
 
 
 async def go_live(
@@ -123,6 +127,24 @@ async def test_mp3_broadcast_reaches_every_listener(server, tone_mp3):
         await stream_file(dj, tone_mp3, bitrate_kbps=128)
 
     await check_broadcast(server, "audio/mpeg", send)
+
+
+async def test_many_listeners_get_the_same_audio_a_few_packets_a_write(
+    sqlite_deployment, tone_mp3
+):
+    """On a worker that writes in batches from 2 listeners on, everyone
+    still gets whole frames, gapless seqs and the burst, several packets at
+    a time."""
+    worker = sqlite_deployment.start_worker(RADIO_BATCH_FROM_LISTENERS="2")
+
+    async def send(dj):
+        await stream_file(dj, tone_mp3, bitrate_kbps=128)
+
+    for listener in await check_broadcast(worker, "audio/mpeg", send):
+        arrivals = [arrived for *_, arrived in listener.audio]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+        writes = 1 + sum(gap > SAME_WRITE_MS for gap in gaps)
+        assert writes <= len(arrivals) / 2, gaps
 
 
 async def test_webm_opus_broadcast_is_transcoded_for_every_listener(server, tone_webm):

@@ -149,7 +149,11 @@ async def test_a_redis_restart_under_a_live_broadcast(deployment, own_redis, lon
         arrived = await audio_after(got, back_ms, deadline_s=HEARD_AGAIN_S + 2)
         assert arrived - back_ms <= HEARD_AGAIN_S * 1000
     assert await chat_reaches(sockets[1], heard[0], "back again?") < CHAT_BACK_S
-    assert not console_reader.done(), "the DJ's socket closed"
+    assert not console_reader.done(), (
+        f"the DJ's socket closed with {dj.close_code} {dj.close_reason!r}",
+        console.messages[-3:],
+        warnings_logged(first)[-5:],
+    )
     assert [m for m in console.messages if m["type"] == "error"] == []
     assert [m["type"] for m in console.messages].count("live") == 1
 

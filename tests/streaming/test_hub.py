@@ -8,6 +8,7 @@ from radio.protocol import LISTENERS, MAX_LISTED_USERS, NOW_PLAYING, ON_AIR
 from stations.streaming.audience import Audience, ControlListener
 from stations.streaming.hub import (
     RECENT_EVENTS,
+    Cadence,
     StationHub,
     listeners_with_users,
     now_playing_event,
@@ -41,6 +42,70 @@ def test_join_on_air_delivers_the_burst_first(hub):
     hub.join(listener)
     hub.publish(packet(16))
     assert transport.binaries() == [packet(seq).wire for seq in range(6, 17)]
+
+
+# Two listeners make a crowd here; three 100 ms packets a batch.
+CADENCE = Cadence(from_listeners=2, batch_ms=250)
+
+
+@pytest.fixture
+def crowded_hub() -> StationHub:
+    """A hub on air that writes in batches, with two listeners."""
+    hub = StationHub(burst_seconds=BURST_S, cadence=CADENCE)
+    hub.publish(on_air_event(on_air=True, source="live"))
+    for _ in range(CADENCE.from_listeners):
+        hub.join(recorded_listener()[0])
+    return hub
+
+
+def test_with_few_listeners_each_packet_is_written_as_it_comes():
+    hub = StationHub(burst_seconds=BURST_S, cadence=CADENCE)
+    listener, transport = recorded_listener()
+    hub.join(listener)
+    for seq in range(1, 4):
+        hub.publish(packet(seq))
+    assert transport.audio_writes == [(1,), (2,), (3,)]
+
+
+async def test_with_many_listeners_packets_are_written_together(crowded_hub):
+    """Each listener gets one write per batch, each packet its own message."""
+    listener, transport = recorded_listener()
+    crowded_hub.join(listener)
+    crowded_hub.publish(packet(1))
+    crowded_hub.publish(packet(2))
+    assert transport.written == []
+    crowded_hub.publish(packet(3))
+    assert transport.audio_writes == [(1, 2, 3)]
+    assert transport.binaries() == [packet(seq).wire for seq in (1, 2, 3)]
+
+
+async def test_waiting_audio_goes_out_before_the_next_event(crowded_hub):
+    listener, transport = recorded_listener()
+    crowded_hub.join(listener)
+    crowded_hub.publish(packet(1))
+    crowded_hub.publish(chat(1))
+    assert transport.written == [packet(1).wire, chat(1).text]
+
+
+async def test_a_source_that_pauses_does_not_hold_its_audio(crowded_hub):
+    """What waits is written once a batch's time has passed, without more."""
+    listener, transport = recorded_listener()
+    crowded_hub.join(listener)
+    crowded_hub.publish(packet(1))
+    assert await transport.next_message() == packet(1).wire
+    assert transport.audio_writes == [(1,)]
+
+
+async def test_a_listener_joining_while_audio_waits_gets_it_once(crowded_hub):
+    """The burst holds what was written; what waits comes with the batch."""
+    for seq in range(1, 5):
+        crowded_hub.publish(packet(seq))
+    listener, transport = recorded_listener()
+    crowded_hub.join(listener)
+    for seq in (5, 6):
+        crowded_hub.publish(packet(seq))
+    assert transport.audio_writes == [(1, 2, 3), (4, 5, 6)]
+    assert transport.binaries() == [packet(seq).wire for seq in range(1, 7)]
 
 
 def test_join_off_air_delivers_no_burst(hub):

@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from radio.daphne import daphne_protocol, send_close_frame
+from stations.streaming.packets import AudioBatch, AudioPacket
 from stations.streaming.transport import (
     QUEUED_BYTES_LIMIT,
     QueuedTransport,
@@ -394,6 +395,33 @@ def test_a_daphne_websocket_writes_frames_straight_to_the_socket():
     ]
 
 
+def test_a_batch_goes_to_the_socket_in_one_write_as_one_message_a_packet():
+    """A batch's packets are written at once, each its own binary message."""
+    transport, protocol = daphne_websocket()
+    packets = [
+        AudioPacket.build(seq=seq, ingest_ms=0, duration_ms=100, frames=b"mp3" * seq)
+        for seq in (7, 8, 9)
+    ]
+    transport.send_audio(AudioBatch(tuple(packets)))
+    [written] = protocol.transport.to_socket
+    messages = [parse_frame(frame) for frame in split_frames(written)]
+    assert messages == [(0x2, False, packet.wire) for packet in packets]
+
+
+def split_frames(data: bytes) -> list[bytes]:
+    """Consecutive unmasked WebSocket frames, each whole."""
+    frames = []
+    while data:
+        length, offset = data[1] & 0x7F, 2
+        if length == 126:
+            length, offset = int.from_bytes(data[2:4], "big"), 4
+        elif length == 127:
+            length, offset = int.from_bytes(data[2:10], "big"), 10
+        frames.append(data[: offset + length])
+        data = data[offset + length :]
+    return frames
+
+
 def test_a_closing_daphne_websocket_takes_nothing():
     """Once the socket is closing nothing more is written and audio is refused."""
     transport, protocol = daphne_websocket()
@@ -410,6 +438,9 @@ class FakeDaphneRequest:
         self.channel = type("Channel", (), {"transport": FakeTwistedConnection()})()
         self.producer = None
         self.finished = False
+        self.startedWriting = 0
+        self.chunked = 0
+        self.sentLength = 0
         self.replies: list[dict] = []
 
     def registerProducer(self, producer, streaming: bool) -> None:
@@ -437,3 +468,19 @@ async def test_a_daphne_http_body_streams_chunks_and_lets_go_on_close():
     assert transport.writable is False
     await transport.aclose()
     assert request.producer is None
+
+
+@pytest.mark.parametrize(
+    ("chunked", "on_the_wire"), [(1, b"3\r\nmp3\r\n"), (0, b"mp3")]
+)
+def test_a_started_http_body_goes_straight_to_the_socket(chunked, on_the_wire):
+    """Once daphne has written the headers, chunks skip it, framed as
+    Twisted would frame them."""
+    request = FakeDaphneRequest()
+    request.startedWriting, request.chunked = 1, chunked
+    send = functools.partial(FakeDaphneServer().handle_reply, request)
+    transport = http_body_transport(send)
+    transport.send_binary(b"mp3")
+    assert request.replies == []
+    assert request.channel.transport.to_socket == [on_the_wire]
+    assert request.sentLength == 3

@@ -8,7 +8,7 @@ import json
 
 from stations.streaming.audience import Listener
 from stations.streaming.bus import LocalBus
-from stations.streaming.packets import AudioPacket, Event
+from stations.streaming.packets import AudioBatch, AudioPacket, Event
 from stations.streaming.transport import Transport
 
 # How long a test waits for something another task or process sends.
@@ -21,6 +21,8 @@ class RecordingTransport(Transport):
     def __init__(self) -> None:
         self.is_writable = True
         self.written: list[bytes | str] = []
+        # The seqs of each audio write, a tuple per write.
+        self.audio_writes: list[tuple[int, ...]] = []
         self._arrivals: asyncio.Queue[bytes | str] = asyncio.Queue()
 
     @property
@@ -34,6 +36,10 @@ class RecordingTransport(Transport):
     def send_text(self, text: str) -> None:
         self.written.append(text)
         self._arrivals.put_nowait(text)
+
+    def send_audio(self, batch: AudioBatch) -> None:
+        self.audio_writes.append(tuple(packet.seq for packet in batch.packets))
+        super().send_audio(batch)
 
     def events(self) -> list[dict]:
         """The text messages written so far, decoded."""
