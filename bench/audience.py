@@ -67,6 +67,7 @@ if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
 from bench.api_load import ApiLoad, SseWidgets  # noqa: E402
+from bench.memory_census import Census, per_listener  # noqa: E402
 from stations.streaming.mp3 import parse_header as parse_mp3_header  # noqa: E402
 from tests.support.audio import make_tone  # noqa: E402
 from tests.support.clients import connect as ws_connect  # noqa: E402
@@ -447,6 +448,73 @@ class Listener(asyncio.Protocol):
         return TCP_STATES.get(info[0], str(info[0]))
 
 
+class StreamListener(asyncio.Protocol):
+    """One ``stream.mp3`` listener, as a player is: the GET, then the body's
+    bytes, counted (there is no ``seq`` or ``ingest_ms`` to time them by)."""
+
+    def __init__(self, bench: Bench) -> None:
+        self.bench = bench
+        self.transport = None
+        self.state = HANDSHAKE
+        self.buf = b""
+        self.bytes = 0
+        self.opened = None
+        self.error = None
+        self.t_start = 0.0
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(
+            f"GET /stations/{STATION}/stream.mp3 HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{self.bench.port}\r\n\r\n".encode()
+        )
+
+    def connection_lost(self, exc) -> None:
+        self.state = CLOSED
+        settle(self.opened, exc or ConnectionError("connection closed"))
+
+    def data_received(self, data: bytes) -> None:
+        if self.state == HANDSHAKE:
+            data = self.buf + data
+            end = data.find(b"\r\n\r\n")
+            if end < 0:
+                self.buf = data
+                return
+            if not data.startswith(b"HTTP/1.1 200"):
+                self.error = data[: data.find(b"\r\n")].decode(errors="replace")
+                self.state = CLOSED
+                self.transport.abort()
+                settle(self.opened, ConnectionError(self.error))
+                return
+            self.state = OPEN
+            settle(self.opened, None)
+            data = data[end + 4 :]
+        self.bytes += len(data)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == OPEN
+
+
+def streams_report(
+    streams: list[StreamListener], got: list[int], seconds: float, bitrate: int
+) -> dict:
+    """How many ``stream.mp3`` listeners got a window's audio in real time."""
+    expected = bitrate * 1000 / 8 * seconds
+    return {
+        "listeners": len(streams),
+        "open": sum(stream.is_open for stream in streams),
+        "real_time": sum(count >= HEALTHY_SHARE * expected for count in got),
+        "kbit_per_s_p50": _round(
+            (percentile(got, 0.5) or 0) * 8 / 1000 / seconds if got else None
+        ),
+    }
+
+
 # --- the server's process ---------------------------------------------------
 
 
@@ -634,6 +702,20 @@ class IcecastSource:
         raise StopAsyncIteration
 
 
+async def play_looped(source: IcecastSource, mp3: bytes, bitrate: int) -> None:
+    """``mp3`` at real-time pace in 100 ms chunks, looped."""
+    chunk = bitrate * 1000 // 8 // 10
+    data = mp3[: len(mp3) // chunk * chunk]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    index = 0
+    while True:
+        offset = index * chunk % len(data)
+        await source.send(data[offset : offset + chunk])
+        index += 1
+        await asyncio.sleep(max(0.0, started + index / 10 - loop.time()))
+
+
 # --- the benchmark ------------------------------------------------------------
 
 
@@ -648,6 +730,7 @@ class Bench:
         self.stalled: list[Listener] = []
         self.probes: list[Listener] = []
         self.churned: list[Listener] = []
+        self.streams: list[StreamListener] = []
         self.inflight = asyncio.Semaphore(args.max_inflight)
         self.timeline: list[dict] = []
         self.t_begin = _perf()
@@ -1126,12 +1209,19 @@ async def run(
         result["calibration"] = bench.calibrate()
         idle = bench.sample("idle")
         result["idle"] = {"rss_kb": idle["rss_kb"], "threads": idle["threads"]}
+        census = None
+        if args.memory_census:
+            server_log = args.output_path.with_suffix(".server.log")
+            census = Census(pid, tracemalloc_dump(server_log))
+            baseline = await asyncio.to_thread(census.snapshot)
         log(f"on air; idle server RSS {idle['rss_kb'] / 1024:.1f} MiB")
 
         bench.phase = "ramp"
         bench.healthy = [Listener(bench, "healthy") for _ in range(args.listeners)]
         t0 = _perf()
         await bench.ramp(bench.healthy)
+        bench.streams = [StreamListener(bench) for _ in range(args.stream_listeners)]
+        await bench.ramp(bench.streams)
         await bench.wait_first_audio(bench.healthy, args.connect_timeout)
         ramp_s = _perf() - t0
         result["ramp"] = {"seconds": round(ramp_s, 1), **join_times(bench.healthy)}
@@ -1179,7 +1269,17 @@ async def run(
             )
             if job is not None
         ]
+        streamed = [stream.bytes for stream in bench.streams]
+        started = _perf()
         steady = await bench.measure(args.duration, probes=True)
+        if bench.streams:
+            steady["streams"] = streams_report(
+                bench.streams,
+                [s.bytes - b for s, b in zip(bench.streams, streamed, strict=True)],
+                _perf() - started,
+                args.bitrate,
+            )
+            log(f"stream.mp3: {json.dumps(steady['streams'])}")
         await asyncio.gather(*extra)
         if api_load:
             steady["api"] = api_load.report()
@@ -1198,6 +1298,10 @@ async def run(
             steady["churn_joins"] = join_times(bench.churned)
         result["steady"] = steady
         print_window("steady", steady)
+        if census is not None:
+            after = await asyncio.to_thread(census.snapshot)
+            result["memory_census"] = per_listener(baseline, after, args.listeners)
+            log(f"memory census: {json.dumps(result['memory_census'], indent=1)}")
 
         if args.stalled:
             bench.phase = "stalling"
@@ -1248,7 +1352,7 @@ async def run(
             "healthy_with_gaps": sum(1 for x in bench.healthy if x.gaps),
             "close_codes": _close_codes(bench.healthy + bench.stalled),
         }
-        for listener in bench.healthy + bench.stalled + bench.probes:
+        for listener in bench.healthy + bench.stalled + bench.probes + bench.streams:
             listener.abort()
         if bench.reference is not None:
             bench.reference.abort()
@@ -1423,6 +1527,11 @@ def server_settings(args) -> dict[str, str]:
     return {name: str(value) for name, value in settings.items() if value is not None}
 
 
+def tracemalloc_dump(server_log: Path) -> Path:
+    """Where ``--memory-census`` has the server dump its snapshots."""
+    return server_log.with_suffix(".tracemalloc")
+
+
 def instrument(deployment: Deployment, args, server_log: Path) -> None:
     """Put bench/server_hooks in the worker for ``--gc-log``,
     ``--gc-threshold``, ``--server-uvloop``, and ``BENCH_TRACEMALLOC`` or
@@ -1431,7 +1540,11 @@ def instrument(deployment: Deployment, args, server_log: Path) -> None:
         "BENCH_GC_LOG": str(server_log.with_suffix(".gc.log")) if args.gc_log else None,
         "BENCH_GC_THRESHOLD": getattr(args, "gc_threshold", None),
         "BENCH_UVLOOP": "1" if getattr(args, "server_uvloop", False) else None,
-        "BENCH_TRACEMALLOC": os.environ.get("BENCH_TRACEMALLOC"),
+        "BENCH_TRACEMALLOC": (
+            str(tracemalloc_dump(server_log))
+            if getattr(args, "memory_census", False)
+            else os.environ.get("BENCH_TRACEMALLOC")
+        ),
         "BENCH_GARBAGE": os.environ.get("BENCH_GARBAGE"),
     }
     hooks = {name: value for name, value in hooks.items() if value}
@@ -1524,6 +1637,12 @@ def main() -> int:
         help="server's RADIO_LISTENER_MAX_STALL_SECONDS (default: its own)",
     )
     parser.add_argument(
+        "--stream-listeners",
+        type=int,
+        default=0,
+        help="stream.mp3 listeners besides the WebSocket ones",
+    )
+    parser.add_argument(
         "--batch-from",
         type=int,
         default=None,
@@ -1576,6 +1695,11 @@ def main() -> int:
         help="log the server's garbage collections (bench/server_hooks)",
     )
     parser.add_argument(
+        "--memory-census",
+        action="store_true",
+        help="where the server's memory per listener goes (tracemalloc; slows it)",
+    )
+    parser.add_argument(
         "--gc-threshold", help="EXPERIMENT: gc.set_threshold(a,b,c) in the server"
     )
     parser.add_argument(
@@ -1615,6 +1739,7 @@ def main() -> int:
         f"-stalled-{args.stalled}" if args.stalled else ""
     )
     name += f"-churn-{args.churn}" if args.churn else ""
+    name += f"-streams-{args.stream_listeners}" if args.stream_listeners else ""
     name += "" if args.stats else "-no-stats"
     name += f"-{args.label}" if args.label else ""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -1622,7 +1747,7 @@ def main() -> int:
     deployment = None
     try:
         warm = args.idle_seconds + args.warmup + args.duration + args.grace
-        ramp = (args.listeners + args.stalled) / args.rate + 30
+        ramp = (args.listeners + args.stalled + args.stream_listeners) / args.rate + 30
         seconds = int(warm + ramp + (args.stall_duration if args.stalled else 0) + 60)
         mp3_path = make_tone(
             workdir / "tone.mp3", seconds=min(seconds, 600), bitrate=f"{args.bitrate}k"

@@ -154,20 +154,6 @@ def start_server(args, workdir: Path, server_log: Path):
     return deployment, audience.start_logged_worker(deployment, args, server_log)
 
 
-async def play(source: audience.IcecastSource, mp3: bytes, bitrate: int) -> None:
-    """``mp3`` at real-time pace in 100 ms chunks, looped."""
-    chunk = bitrate * 1000 // 8 // 10
-    data = mp3[: len(mp3) // chunk * chunk]
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    index = 0
-    while True:
-        offset = index * chunk % len(data)
-        await source.send(data[offset : offset + chunk])
-        index += 1
-        await asyncio.sleep(max(0.0, started + index / 10 - loop.time()))
-
-
 async def first_segments(port: int) -> None:
     """Wait until the playlist lists segments."""
     probe = Clients(port, audience.STATION, 1)
@@ -184,7 +170,7 @@ async def first_segments(port: int) -> None:
 
 async def run(args, worker, mp3: bytes) -> dict:
     source = await audience.IcecastSource.connect(worker.source_port, audience.DJ)
-    player = asyncio.ensure_future(play(source, mp3, args.bitrate))
+    player = asyncio.ensure_future(audience.play_looped(source, mp3, args.bitrate))
     try:
         await first_segments(worker.port)
         clients = Clients(worker.port, audience.STATION, args.clients)
