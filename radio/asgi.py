@@ -16,10 +16,12 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
+from django.core.signals import request_finished
 from django.urls import re_path
 
 from radio.connections import ConnectionsPerAddress
 from radio.daphne import drop_slow_handshakes
+from radio.database import close_request_connections
 from radio.middleware import ServerSendMiddleware, SharedCache
 from radio.routing import http_urlpatterns, websocket_urlpatterns
 
@@ -44,6 +46,7 @@ application = ServerSendMiddleware(
 )
 
 drop_slow_handshakes(settings.RADIO_HANDSHAKE_TIMEOUT_SECONDS)
+request_finished.connect(close_request_connections)
 
 
 def when_serving(start: Callable[[], object]) -> None:

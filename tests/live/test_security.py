@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -38,6 +40,8 @@ FLOOD_SECONDS = 120
 MAX_FLOODED_AUDIO_S = 15
 # One MP3 frame of silence at 128 kbit/s, 44.1 kHz, stereo.
 MP3_FRAME = b"\xff\xfb\x90\x64" + bytes(413)
+# Each would leave a connection open if requests did not close theirs.
+PAGE_REQUESTS = 20
 
 
 def get_json(worker, path: str, cookie: str | None = None) -> dict:
@@ -209,6 +213,32 @@ async def test_an_ended_http_stream_leaves_its_hub(server, probe, tone_mp3):
         if dj:
             sending.cancel()
             await dj.close()
+
+
+async def test_page_requests_leave_no_database_connection_open(server):
+    """Each HTTP request's thread closes its SQLite connection as it ends,
+    rather than leaving it (a file and a page cache) to the collector."""
+
+    def page() -> None:
+        with urllib.request.urlopen(f"{server.http_url}/") as response:
+            assert response.status == 200
+
+    await asyncio.to_thread(page)
+    before = database_files(server)
+    for _ in range(PAGE_REQUESTS):
+        await asyncio.to_thread(page)
+    # SQLite may keep one closed connection's file open, for the next.
+    assert database_files(server) <= before + 1
+
+
+def database_files(worker) -> int:
+    """The worker's open files on its SQLite database."""
+    database = worker.env["DATABASE_URL"].removeprefix("sqlite:///")
+    count = 0
+    for fd in Path(f"/proc/{worker.process.pid}/fd").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            count += os.readlink(fd) == database
+    return count
 
 
 async def open_http_stream(worker):
