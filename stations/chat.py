@@ -8,7 +8,7 @@ worker's hub.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from radio.protocol import CHAT
@@ -18,10 +18,22 @@ from .models import ChatMessage
 
 def chat_message_as_dict(message: ChatMessage) -> dict[str, Any]:
     """``{"type": "chat", ...}`` as clients get it; needs ``message.user``."""
+    return chat_as_dict(
+        id=message.pk,
+        username=message.user.get_username(),
+        text=message.text,
+        created_at=message.created_at,
+    )
+
+
+def chat_as_dict(
+    *, id: int, username: str, text: str, created_at: datetime
+) -> dict[str, Any]:
+    """``{"type": "chat", ...}`` from a message's stored fields."""
     return {
         "type": CHAT,
-        "id": message.pk,
-        "user": message.user.get_username(),
-        "text": message.text,
-        "ts": message.created_at.astimezone(UTC).isoformat(),
+        "id": id,
+        "user": username,
+        "text": text,
+        "ts": created_at.astimezone(UTC).isoformat(),
     }

@@ -6,12 +6,14 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import F
 from django.utils import timezone
 
 from radio.protocol import CHAT_HISTORY_MESSAGES
 
-from .chat import chat_message_as_dict
+from .chat import chat_as_dict
 from .models import ChatMessage, Station, StationMute
 from .streaming.packets import OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE
 
@@ -127,13 +129,19 @@ def station_chat_muted(station: Station, user: AbstractBaseUser) -> bool:
 def chat_history(
     station: Station, *, limit: int = CHAT_HISTORY_MESSAGES
 ) -> list[dict[str, Any]]:
-    """The station's latest ``limit`` messages not deleted, oldest first."""
+    """The station's latest ``limit`` messages not deleted, oldest first.
+
+    Every listener who joins reads it, so its rows come as values: a query
+    with ``select_related`` leaves Django's compiler a reference cycle that
+    waits for the garbage collector (docs/PERFORMANCE.md, the soak).
+    """
+    username = F(f"user__{get_user_model().USERNAME_FIELD}")
     latest = (
         ChatMessage.objects.filter(station=station, deleted_at__isnull=True)
-        .select_related("user")
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
+        .values("id", "text", "created_at", username=username)[:limit]
     )
-    return [chat_message_as_dict(message) for message in reversed(latest)]
+    return [chat_as_dict(**row) for row in reversed(latest)]
 
 
 achat_history = database_sync_to_async(chat_history)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 from radio import protocol
 from radio.protocol import CHAT_MAX_CHARS
 from stations.models import ChatMessage, Station
+from stations.selectors import chat_history
 
 from .clients import (
     broadcast_path,
@@ -115,6 +117,18 @@ async def test_the_dj_console_gets_the_history_after_its_listener_count(
     assert [m["id"] for m in history["messages"]] == [m.pk for m in stored]
     await send_chat(room, "live now")
     assert (await receive_type(studio, "chat"))["text"] == "live now"
+
+
+def test_the_history_leaves_nothing_to_the_cycle_collector(station, listener):
+    """Every listener who joins reads it: what its query made must be freed
+    as it ends, not left for a garbage collection (a worker's young
+    collections can be many minutes apart)."""
+    user = get_user_model().objects.get(username="listener")
+    ChatMessage.objects.create(station=station, user=user, text="hello")
+    assert [m["user"] for m in chat_history(station)] == ["listener"]
+    gc.collect()
+    chat_history(station)
+    assert gc.collect() == 0
 
 
 async def test_history_is_empty_for_a_new_station(sockets, station, anonymous):
