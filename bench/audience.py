@@ -238,7 +238,21 @@ def percentile(values: list[float], share: float) -> float | None:
 # --- the listener -----------------------------------------------------------
 
 
-class Listener(asyncio.Protocol):
+class Client(asyncio.Protocol):
+    """What every kind of listener's connection answers."""
+
+    __slots__ = ()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == OPEN
+
+
+class Listener(Client):
     """One WebSocket listener: the upgrade, then frames parsed in bulk."""
 
     __slots__ = (
@@ -420,14 +434,6 @@ class Listener(asyncio.Protocol):
                 self.transport.write(b"\x88\x82\0\0\0\0\x03\xe8")  # 1000
                 self.transport.close()
 
-    def abort(self) -> None:
-        if self.transport is not None:
-            self.transport.abort()
-
-    @property
-    def is_open(self) -> bool:
-        return self.state == OPEN
-
     @property
     def time_to_audio_ms(self) -> float | None:
         if self.t_audio is None:
@@ -448,7 +454,7 @@ class Listener(asyncio.Protocol):
         return TCP_STATES.get(info[0], str(info[0]))
 
 
-class StreamListener(asyncio.Protocol):
+class StreamListener(Client):
     """One ``stream.mp3`` listener, as a player is: the GET, then the body's
     bytes, counted (there is no ``seq`` or ``ingest_ms`` to time them by)."""
 
@@ -490,14 +496,6 @@ class StreamListener(asyncio.Protocol):
             settle(self.opened, None)
             data = data[end + 4 :]
         self.bytes += len(data)
-
-    def abort(self) -> None:
-        if self.transport is not None:
-            self.transport.abort()
-
-    @property
-    def is_open(self) -> bool:
-        return self.state == OPEN
 
 
 def streams_report(
@@ -619,6 +617,13 @@ def product_fingerprint() -> dict:
         ),
         "newest_file": newest_file,
     }
+
+
+def result_path(output: Path | None, prefix: str) -> Path:
+    """``output``, or ``bench/results/<prefix>-<UTC time>.json``."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return output or RESULTS / f"{prefix}-{stamp}.json"
 
 
 def write_report(

@@ -31,7 +31,6 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -187,9 +186,7 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
 
-    audience.RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    output = args.output or audience.RESULTS / f"redis-workers-{stamp}.json"
+    output = audience.result_path(args.output, "redis-workers")
     audience.raise_nofile()
     workdir = Path(tempfile.mkdtemp(prefix="redis-bench-"))
     runs = []
