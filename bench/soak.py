@@ -771,7 +771,11 @@ def main() -> int:
     audience.write_report(output, args, fingerprint, result)
     print_verdict(result["verdict"])
     audience.log(f"wrote {output.relative_to(PROJECT)}")
-    checks = [check for check in result["verdict"].values() if isinstance(check, dict)]
+    checks = [
+        check
+        for check in result["verdict"].values()
+        if isinstance(check, dict) and "ok" in check
+    ]
     return 0 if all(check["ok"] for check in checks) else 1
 
 
