@@ -152,9 +152,18 @@ async def test_every_title_is_stored_once_with_its_source_dj_and_listeners(
     await ears[0].next_title(source="autodj")
 
     tone = make_tone(tmp_path / "source.mp3", seconds=SOURCE_SECONDS)
+    source_started = datetime.now(UTC)
     source = ffmpeg_source(tone, icecast_url(first), "-f", "mp3")
     try:
-        await ears[0].until(lambda m: m["type"] == "on_air" and m["source"] == "live")
+        # Not the console's on_air, which may still wait in the queue.
+        await ears[0].until(
+            lambda m: (
+                m["type"] == "on_air"
+                and m["source"] == "live"
+                and datetime.fromisoformat(m["broadcast"]["started_at"])
+                > source_started
+            )
+        )
         # The source port is shared: either worker may hold the broadcast,
         # so a title goes to each worker's site; one of them is the other.
         for worker, song in (
