@@ -42,8 +42,15 @@ async def go_live(
         cookie=sign_in(worker.http_url, *user),
     )
     await dj.send(json.dumps({"type": "start", "format": mime}))
+    # The console is in the room: the station's events reach it meanwhile,
+    # an AutoDJ's next title among them.
     while (reply := json.loads(await dj.recv()))["type"] != "live":
-        assert reply["type"] in ("listeners", "chat.history", "on_air"), reply
+        assert reply["type"] in (
+            "listeners",
+            "chat.history",
+            "on_air",
+            "now_playing",
+        ), reply
     return dj
 
 
