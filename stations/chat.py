@@ -22,12 +22,13 @@ def chat_message_as_dict(message: ChatMessage) -> dict[str, Any]:
         id=message.pk,
         username=message.user.get_username(),
         text=message.text,
+        by_dj=message.by_dj,
         created_at=message.created_at,
     )
 
 
 def chat_as_dict(
-    *, id: int, username: str, text: str, created_at: datetime
+    *, id: int, username: str, text: str, by_dj: bool, created_at: datetime
 ) -> dict[str, Any]:
     """``{"type": "chat", ...}`` from a message's stored fields."""
     return {
@@ -35,5 +36,6 @@ def chat_as_dict(
         "id": id,
         "user": username,
         "text": text,
+        "dj": by_dj,
         "ts": created_at.astimezone(UTC).isoformat(),
     }

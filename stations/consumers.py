@@ -105,6 +105,30 @@ class StationSocket(JsonSocket):
             raise ProtocolError("Sign in to chat.", protocol.AUTH_REQUIRED)
         return user
 
+    async def handle_chat(self, message: dict[str, Any]) -> None:
+        """A chat message from the signed-in user; the session says who.
+
+        A DJ chats from the station room or from the console's socket;
+        listeners see a DJ's messages with a badge.
+        """
+        user = self.signed_in_user()
+        text = protocol.text_field(message, "text", max_chars=CHAT_MAX_CHARS)
+        if not text:
+            raise ProtocolError('"text" must not be empty.')
+        await arate_limit(
+            "chat",
+            user.pk,
+            burst=settings.RADIO_CHAT_BURST_MESSAGES,
+            per_second=settings.RADIO_CHAT_MESSAGES_PER_SECOND,
+            refusal="You are sending chat messages too fast; wait a moment.",
+        )
+        try:
+            await achat_message_create(station=self.station, user=user, text=text)
+        except ChatForbidden as problem:
+            raise ProtocolError(str(problem), protocol.FORBIDDEN) from None
+        except ChatUnavailable:
+            raise chat_unavailable() from None
+
     async def handle_chat_delete(self, message: dict[str, Any]) -> None:
         message_id = protocol.id_field(message, "id")
         await self.moderate(achat_message_delete, message_id=message_id)
@@ -187,26 +211,6 @@ class StationConsumer(StationSocket):
                     "You are signed out; you go on listening as a guest.",
                 )
             )
-
-    async def handle_chat(self, message: dict[str, Any]) -> None:
-        """A chat message from the signed-in user; the session says who."""
-        user = self.signed_in_user()
-        text = protocol.text_field(message, "text", max_chars=CHAT_MAX_CHARS)
-        if not text:
-            raise ProtocolError('"text" must not be empty.')
-        await arate_limit(
-            "chat",
-            user.pk,
-            burst=settings.RADIO_CHAT_BURST_MESSAGES,
-            per_second=settings.RADIO_CHAT_MESSAGES_PER_SECOND,
-            refusal="You are sending chat messages too fast; wait a moment.",
-        )
-        try:
-            await achat_message_create(station=self.station, user=user, text=text)
-        except ChatForbidden as problem:
-            raise ProtocolError(str(problem), protocol.FORBIDDEN) from None
-        except ChatUnavailable:
-            raise chat_unavailable() from None
 
 
 class BroadcastConsumer(StationSocket):

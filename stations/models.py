@@ -139,6 +139,11 @@ class ChatMessage(models.Model):
         verbose_name=_("user"),
     )
     text = models.CharField(_("text"), max_length=CHAT_MAX_CHARS)
+    by_dj = models.BooleanField(
+        _("sent by a DJ"),
+        default=False,
+        help_text=_("The sender was a DJ of the station: listeners see a badge."),
+    )
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
     deleted_at = models.DateTimeField(
         _("deleted"),

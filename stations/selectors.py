@@ -139,7 +139,7 @@ def chat_history(
     latest = (
         ChatMessage.objects.filter(station=station, deleted_at__isnull=True)
         .order_by("-created_at", "-id")
-        .values("id", "text", "created_at", username=username)[:limit]
+        .values("id", "text", "by_dj", "created_at", username=username)[:limit]
     )
     return [chat_as_dict(**row) for row in reversed(latest)]
 

@@ -17,7 +17,7 @@ from radio.protocol import CHAT_DELETED
 from .chat import chat_message_as_dict
 from .models import ChatMessage, Station, StationMute
 from .runtime import apublish_event, get_bus
-from .selectors import station_chat_muted, station_managed_by
+from .selectors import station_chat_muted, station_has_dj, station_managed_by
 from .streaming.bus import BusUnavailable
 
 logger = logging.getLogger(__name__)
@@ -116,7 +116,12 @@ def chat_message_create(
     with transaction.atomic():
         if station_chat_muted(station, user):
             raise ChatForbidden("You are muted in this station's chat.")
-        message = ChatMessage(station=station, user=user, text=text)
+        message = ChatMessage(
+            station=station,
+            user=user,
+            text=text,
+            by_dj=station_has_dj(station, user),
+        )
         message.full_clean(exclude=["station", "user"])
         message.save()
     return message

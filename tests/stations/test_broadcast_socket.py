@@ -187,7 +187,7 @@ async def test_now_playing_over_the_length_limit_gets_too_long(sockets, dj, fiel
 async def test_unknown_message_type_gets_bad_request(sockets, dj):
     """A message type the broadcast socket does not know gets ``bad_request``."""
     studio = await sockets.studio(STATION_SLUG, dj)
-    await studio.send_json_to({"type": "chat", "text": "hi"})
+    await studio.send_json_to({"type": "shout", "text": "hi"})
     assert (await receive_json(studio))["code"] == protocol.BAD_REQUEST
     await studio.send_to(text_data="[]")
     assert (await receive_json(studio))["code"] == protocol.BAD_REQUEST

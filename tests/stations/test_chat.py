@@ -26,7 +26,7 @@ from .conftest import OTHER_STATION_SLUG, STATION_SLUG, signed_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHAT_FIELDS = {"type", "id", "user", "text", "ts"}
+CHAT_FIELDS = {"type", "id", "user", "text", "dj", "ts"}
 
 
 @pytest.fixture
@@ -74,7 +74,28 @@ async def test_chat_reaches_everyone_in_the_room_and_the_dj_console(
         chat = await receive_type(socket, "chat")
         assert set(chat) == CHAT_FIELDS
         assert (chat["user"], chat["text"]) == ("listener", "hello, radio")
+        assert chat["dj"] is False
         assert chat["ts"].endswith("+00:00")
+
+
+async def test_the_dj_chats_from_the_console_with_a_badge(
+    sockets, station, listener, dj
+):
+    """A DJ's message, sent on the broadcast socket, reaches the room marked
+    ``dj``, and the history keeps the mark."""
+    room, _ = await sockets.join(STATION_SLUG, listener)
+    studio = await sockets.studio(STATION_SLUG, dj)
+    await send_chat(studio, "thanks for listening")
+    for socket in (room, studio):
+        chat = await receive_type(socket, "chat")
+        assert (chat["user"], chat["dj"]) == ("dj", True)
+    await send_chat(room, "you're welcome")
+    assert (await receive_type(studio, "chat"))["dj"] is False
+    late, _ = await sockets.join(STATION_SLUG, listener)
+    history = await receive_json(late, skip=())
+    assert history["type"] == "chat.history"
+    senders = [(m["user"], m["dj"]) for m in history["messages"]]
+    assert senders == [("dj", True), ("listener", False)]
 
 
 async def test_message_is_stored_before_it_is_broadcast(sockets, station, listener):

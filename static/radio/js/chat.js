@@ -16,8 +16,9 @@
  *   chat.notice("text", "error");  // a line of its own, not a message
  *
  * handle() takes `chat.history` (replaces the list), `chat` (added once per
- * id), `chat.deleted` and the chat `error` codes, and returns whether the
- * message was the chat's. All text is rendered with textContent.
+ * id; a DJ's, `dj: true`, with a badge), `chat.deleted` and the chat `error`
+ * codes, and returns whether the message was the chat's. All text is
+ * rendered with textContent.
  */
 
 import { el, stickToBottom, timeOfDay } from "./dom.js";
@@ -166,7 +167,14 @@ export class ChatPanel {
     const item = el(
       "li",
       { class: mine ? "chat-message mine" : "chat-message", dataset: { id: message.id } },
-      el("span", { class: "chat-user" }, message.user),
+      el(
+        "span",
+        { class: "chat-user" },
+        message.user,
+        message.dj
+          ? el("span", { class: "chat-badge", title: "A DJ of this station" }, "DJ")
+          : null,
+      ),
       el("time", { class: "chat-time", datetime: message.ts }, timeOfDay(message.ts)),
       el("p", { class: "chat-text" }, message.text),
     );
