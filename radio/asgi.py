@@ -1,6 +1,5 @@
 """ASGI entry point: Django for HTTP, Channels for WebSockets and streams."""
 
-import gc
 import importlib
 import os
 import sys
@@ -86,18 +85,8 @@ from stations.statistics import recorder as statistics_recorder
 
 when_serving(statistics_recorder.start)
 
-# A worker keeps many long-lived objects per listener. With Python's default
-# thresholds full collections come every few seconds and pause the worker
-# for about 70 ms per 1000 listeners (docs/PERFORMANCE.md); what is loaded by
-# now lives as long as the process and need not be looked at again.
-#
-# A closed connection is a cycle of daphne's, Twisted's and autobahn's objects
-# that only a collection of its generation frees. With ~40 s between young
-# collections, one in eight listeners who stay a few seconds are moved on
-# while still connected; the middle generation is collected every fifth time
-# so they are freed within minutes, not hours. Full collections may follow
-# every 20th of those, which Python runs only once a quarter of the long-lived
-# objects are new since the last: a steady audience pays nothing.
-GC_THRESHOLDS = (100_000, 5, 20)
-gc.freeze()
-gc.set_threshold(*GC_THRESHOLDS)
+from radio import collector
+
+# Python's collector, set for a worker of many long-lived listeners.
+collector.configure()
+when_serving(collector.start)
