@@ -32,6 +32,11 @@ Fixtures
 ``mic_browser`` (session)
     Like ``browser``, with ``fake_mic_wav`` as the microphone; its contexts
     need ``permissions=["microphone"]``.
+``sockets``, ``room``, ``studio`` (function)
+    The DJ console's tests (studio_page.py): ``sockets(path, user=None)`` opens
+    a ``BackgroundSocket``; ``room`` is the station room as ``LISTENER``;
+    ``studio(user=DJ, **options)`` opens the console in ``mic_browser``, and
+    the station must be off air again after the test.
 ``page_errors`` (function)
     A list that ``new_page`` pages append uncaught JS errors and
     Content-Security-Policy violations to; it must be empty at the end of
@@ -50,12 +55,19 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.audio import make_tone
 from tests.support.clients import sign_in
 from tests.support.servers import Deployment, Worker, collect_static
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+    # Imported by the fixtures when they run: it imports this module's names.
+    from tests.browser.studio_page import BackgroundSocket
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -260,3 +272,57 @@ def session_cookies(server: Worker, user: tuple[str, str]) -> list[dict]:
         name, value = pair.split("=", 1)
         cookies.append({"name": name, "value": value, "url": server.http_url})
     return cookies
+
+
+# --- The DJ console (tests/browser/studio_page.py) ---------------------------
+
+
+@pytest.fixture
+def sockets(radio_server) -> Iterator[Callable[..., BackgroundSocket]]:
+    """``sockets(path, user=None)``: a BackgroundSocket, closed after the test."""
+    from tests.browser.studio_page import BackgroundSocket
+
+    opened: list[BackgroundSocket] = []
+
+    def open_socket(path: str, user: tuple[str, str] | None = None):
+        cookie = sign_in(radio_server.http_url, *user) if user else None
+        socket = BackgroundSocket(f"{radio_server.ws_url}{path}", cookie=cookie)
+        opened.append(socket)
+        return socket
+
+    yield open_socket
+    for socket in opened:
+        socket.close()
+
+
+@pytest.fixture
+def room(sockets) -> BackgroundSocket:
+    """The station room, as the signed-in LISTENER."""
+    socket = sockets(f"/ws/stations/{STATION}/", LISTENER)
+    socket.wait_for("hello")
+    return socket
+
+
+@pytest.fixture
+def studio(new_page, mic_browser, radio_server) -> Iterator[Callable[..., Page]]:
+    """``studio(user=DJ, viewport=...)``: the console in the tone-mic browser.
+
+    After the test the station must go off air: a broadcast the test left
+    running would refuse the next test's DJ.
+    """
+
+    from tests.browser.studio_page import STUDIO, wait_until_off_air
+
+    pages: list[Page] = []
+
+    def open_studio(user=DJ, **options) -> Page:
+        page = new_page(
+            user, on=mic_browser, permissions=["microphone"], path=STUDIO, **options
+        )
+        pages.append(page)
+        return page
+
+    yield open_studio
+    for page in pages:
+        page.context.close()
+    wait_until_off_air(radio_server)

@@ -8,111 +8,39 @@ Listeners are plain Python sockets read in a thread of their own
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
-import subprocess
 import threading
 import time
-import urllib.request
-from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from stations.streaming.packets import HEADER_BYTES, parse_header
 from tests.browser.conftest import DJ, LISTENER, PHONE, STATION, STATION_NAME
-from tests.support.audio import CHANNELS, SAMPLE_RATE, make_tone
-from tests.support.clients import connect, sign_in
+from tests.support.audio import make_tone
+
+from .studio_page import (
+    SIGNAL_LEVEL,
+    STUDIO,
+    WAIT_S,
+    go_live,
+    peak,
+    state_label,
+    station_status,
+    stop,
+    turn_on_mic,
+    wait_for_signal,
+)
 
 OTHER_DJ = ("dj2", "dj2-password-1")
-STUDIO = f"/stations/{STATION}/studio/"
-# How long a listener or the console may take to see something, in seconds.
-WAIT_S = 15
-# A chunk of the tone microphone is well above this peak level (0 to 1).
-SIGNAL_LEVEL = 0.05
-# The station must be off air this soon after a test, so the next may go live.
-OFF_AIR_WAIT_S = 12
 # The AutoDJ looks for new libraries every 5 s, then starts in well under 1 s.
 AUTODJ_START_S = 10
 # test_screenshots saves the console here when set (docs/screenshots refreshes
 # the README's pictures); else in a temporary folder, leaving the checkout as is.
 SCREENSHOTS_DIR = os.environ.get("SCREENSHOTS_DIR")
-
-
-class BackgroundSocket:
-    """A WebSocket client read by an event loop in its own thread.
-
-    Playwright's sync API owns the test's thread, so the socket lives in
-    another one; the test waits on what it has received.
-    """
-
-    def __init__(self, url: str, *, cookie: str | None = None) -> None:
-        self.messages: list[dict[str, Any]] = []
-        self.audio: list[tuple[int, bytes]] = []
-        self.changed = threading.Condition()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.socket = self.call(connect(url, cookie=cookie))
-        self.reader = asyncio.run_coroutine_threadsafe(self.read(), self.loop)
-
-    def call(self, coroutine, timeout: float = WAIT_S):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    async def read(self) -> None:
-        async for message in self.socket:
-            with self.changed:
-                if isinstance(message, bytes):
-                    seq, _ = parse_header(message)
-                    self.audio.append((seq, message[HEADER_BYTES:]))
-                else:
-                    self.messages.append(json.loads(message))
-                self.changed.notify_all()
-
-    def send_json(self, message: dict[str, Any]) -> None:
-        self.call(self.socket.send(json.dumps(message)))
-
-    def wait_for(
-        self, kind: str, test: Callable[[dict], bool] = lambda _: True
-    ) -> dict[str, Any]:
-        """The first JSON message of type ``kind`` that passes ``test``."""
-
-        def found():
-            return next(
-                (m for m in self.messages if m["type"] == kind and test(m)), None
-            )
-
-        with self.changed:
-            message = self.changed.wait_for(found, timeout=WAIT_S)
-        assert message is not None, f"no {kind!r} message in {WAIT_S} s"
-        return message
-
-    def audio_bytes(self) -> int:
-        with self.changed:
-            return sum(len(frames) for _, frames in self.audio)
-
-    def wait_for_audio(self, total_bytes: int) -> None:
-        """Until at least ``total_bytes`` of MP3 have arrived in all."""
-        with self.changed:
-            arrived = self.changed.wait_for(
-                lambda: sum(len(f) for _, f in self.audio) >= total_bytes,
-                timeout=WAIT_S,
-            )
-        assert arrived, f"less than {total_bytes} bytes of audio in {WAIT_S} s"
-
-    def mp3_since(self, index: int) -> bytes:
-        with self.changed:
-            return b"".join(frames for _, frames in self.audio[index:])
-
-    def close(self) -> None:
-        self.call(self.socket.close())
-        self.reader.cancel()
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=WAIT_S)
 
 
 class DroppingProxy:
@@ -182,117 +110,11 @@ def other_dj(deployment):
     return OTHER_DJ
 
 
-@pytest.fixture
-def sockets(radio_server) -> Iterator[Callable[..., BackgroundSocket]]:
-    """``sockets(path, user=None)``: a BackgroundSocket, closed after the test."""
-    opened: list[BackgroundSocket] = []
-
-    def open_socket(path: str, user: tuple[str, str] | None = None):
-        cookie = sign_in(radio_server.http_url, *user) if user else None
-        socket = BackgroundSocket(f"{radio_server.ws_url}{path}", cookie=cookie)
-        opened.append(socket)
-        return socket
-
-    yield open_socket
-    for socket in opened:
-        socket.close()
-
-
-@pytest.fixture
-def room(sockets) -> BackgroundSocket:
-    """The station room, as the signed-in LISTENER."""
-    socket = sockets(f"/ws/stations/{STATION}/", LISTENER)
-    socket.wait_for("hello")
-    return socket
-
-
-@pytest.fixture
-def studio(new_page, mic_browser, radio_server) -> Iterator[Callable[..., Page]]:
-    """``studio(user=DJ, viewport=...)``: the console in the tone-mic browser.
-
-    After the test the station must go off air: a broadcast the test left
-    running would refuse the next test's DJ.
-    """
-
-    pages: list[Page] = []
-
-    def open_studio(user=DJ, **options) -> Page:
-        page = new_page(
-            user, on=mic_browser, permissions=["microphone"], path=STUDIO, **options
-        )
-        pages.append(page)
-        return page
-
-    yield open_studio
-    for page in pages:
-        page.context.close()
-    wait_until_off_air(radio_server)
-
-
-def station_status(server, station: str = STATION) -> dict[str, Any]:
-    with urllib.request.urlopen(
-        f"{server.http_url}/stations/{station}/status.json"
-    ) as r:
-        return json.load(r)
-
-
-def wait_until_off_air(server) -> None:
-    deadline = time.monotonic() + OFF_AIR_WAIT_S
-    while station_status(server)["on_air"]:
-        assert time.monotonic() < deadline, "the station stayed on air"
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def song_wav(tmp_path_factory) -> Path:
     """Eight seconds of an 880 Hz tone, named like a DJ's file."""
     path = tmp_path_factory.mktemp("songs") / "The Testers - Evening Tune.wav"
     return make_tone(path, seconds=8, frequency=880, codec="pcm_s16le")
-
-
-# --- Helpers ------------------------------------------------------------------
-
-
-def level(page: Page, meter: str) -> float:
-    return float(page.locator(f"#{meter}").get_attribute("data-level"))
-
-
-def wait_for_signal(page: Page, meter: str) -> None:
-    page.wait_for_function(
-        "([id, floor]) => Number(document.getElementById(id).dataset.level) > floor",
-        arg=[meter, SIGNAL_LEVEL],
-    )
-
-
-def state_label(page: Page):
-    return page.locator("#broadcast-state-label")
-
-
-def turn_on_mic(page: Page) -> None:
-    page.get_by_role("button", name="Turn on").click()
-    expect(page.get_by_label("Microphone")).to_be_enabled()
-    wait_for_signal(page, "mic-meter")
-
-
-def go_live(page: Page) -> None:
-    page.get_by_role("button", name="Go live").click()
-    expect(state_label(page)).to_have_text("Live")
-
-
-def stop(page: Page) -> None:
-    page.get_by_role("button", name="Stop").click()
-    expect(state_label(page)).to_have_text("Stopped")
-
-
-def peak(mp3: bytes) -> float:
-    """The loudest sample of ``mp3`` decoded, 0 to 1."""
-    pcm = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-f", "mp3", "-i", "pipe:0",
-         "-f", "s16le", "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE), "pipe:1"],
-        input=mp3, capture_output=True, check=True,
-    ).stdout  # fmt: skip
-    samples = array("h", pcm[: len(pcm) // 2 * 2])
-    return max((abs(sample) for sample in samples), default=0) / 32768
 
 
 # --- Going live -----------------------------------------------------------------
@@ -524,25 +346,6 @@ def test_second_dj_sees_another_dj_is_live(studio, room, other_dj):
     stop(first)
 
 
-def test_local_file_is_mixed_into_the_broadcast(studio, room, song_wav):
-    """A file played while live goes on air with the microphone muted."""
-    page = studio()
-    turn_on_mic(page)
-    go_live(page)
-    page.get_by_label("Mic level").fill("0")
-    page.get_by_label("Play a file").set_input_files(song_wav)
-    page.locator("#file-player").evaluate("(player) => player.play()")
-
-    expect(page.get_by_label("Title")).to_have_value("Evening Tune")
-    expect(page.get_by_label("Artist")).to_have_value("The Testers")
-    wait_for_signal(page, "output-meter")
-    # Audio from well after the file started: two more seconds at 128 kbit/s.
-    start = len(room.audio)
-    room.wait_for_audio(room.audio_bytes() + 4 * 128_000 // 8)
-    assert peak(room.mp3_since(start + (len(room.audio) - start) // 2)) > SIGNAL_LEVEL
-    stop(page)
-
-
 def test_browser_without_opus_recording_is_told_so(studio):
     """Without a format the server takes, Go live explains instead of failing."""
     page = studio()
@@ -582,9 +385,17 @@ def test_console_works_from_the_keyboard(studio):
 
 
 def test_phone_layout_fits_the_screen(studio):
-    """At phone width nothing is wider than the screen."""
+    """At phone width nothing is wider than the screen; the decks give way,
+    and the microphone, now playing and the chat stay."""
     page = studio(viewport=PHONE)
     expect(page.get_by_role("button", name="Go live")).to_be_visible()
+    expect(page.get_by_role("button", name="Play deck A")).to_be_hidden()
+    for control in (
+        page.get_by_role("button", name="Turn on"),
+        page.get_by_label("Title"),
+        page.get_by_label("Chat message"),
+    ):
+        expect(control).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
         "the page scrolls sideways"
     )
@@ -668,7 +479,7 @@ def test_library_panel_orders_uploads_and_deletes(studio, song_wav):
     page.reload()
     tracks = page.locator("#library-tracks li .track-title")
     expect(tracks).to_have_text(["AlphaAnn", "Beta", "GammaGus"])
-    expect(page.get_by_label("Crossfade")).to_have_value("2")
+    expect(page.locator("#library").get_by_label("Crossfade")).to_have_value("2")
     expect(page.get_by_role("button", name="Move Alpha up")).to_be_disabled()
 
     page.get_by_role("button", name="Move Gamma up").click()
@@ -678,8 +489,8 @@ def test_library_panel_orders_uploads_and_deletes(studio, song_wav):
     expect(tracks).to_have_text(["GammaGus", "AlphaAnn", "Beta"])
 
     page.get_by_label("Shuffle").check()
-    page.get_by_label("Crossfade").fill("3.5")
-    page.get_by_label("Crossfade").press("Tab")
+    page.locator("#library").get_by_label("Crossfade").fill("3.5")
+    page.locator("#library").get_by_label("Crossfade").press("Tab")
     page.get_by_role("button", name="Delete Beta").click()
     expect(tracks).to_have_text(["GammaGus", "AlphaAnn"])
 
@@ -705,15 +516,20 @@ def test_library_panel_orders_uploads_and_deletes(studio, song_wav):
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_screenshots(studio, room, sockets, size, tmp_path):
-    """studio-<size>.png: the console live, with chat (see SCREENSHOTS_DIR)."""
-    viewport = PHONE if size == "phone" else {"width": 1280, "height": 800}
+def test_screenshots(studio, room, sockets, size, song_wav, tmp_path):
+    """studio-<size>.png: the console live, a deck playing, with chat (see
+    SCREENSHOTS_DIR)."""
+    viewport = PHONE if size == "phone" else {"width": 1366, "height": 768}
     page = studio(viewport=viewport)
     turn_on_mic(page)
     go_live(page)
-    page.get_by_label("Title").fill("Midnight Drive")
-    page.get_by_label("Artist").fill("The Night Shift Band")
-    page.get_by_role("button", name="Announce").click()
+    if size == "desktop":
+        page.get_by_label("Add tracks to deck A").set_input_files(song_wav)
+        page.get_by_role("button", name="Play deck A").click()
+    else:
+        page.get_by_label("Title").fill("Evening Tune")
+        page.get_by_label("Artist").fill("The Testers")
+        page.get_by_role("button", name="Announce").click()
     room.wait_for("now_playing")
     for text in ("Great set tonight!", "Can you play something by Nina?"):
         room.send_json({"type": "chat", "text": text})

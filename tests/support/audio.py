@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import subprocess
 from array import array
 from pathlib import Path
@@ -98,6 +99,32 @@ def tone_order(samples: array, tones: list[int], *, window_ms: int = 100) -> lis
         if abs(nearest - frequency) <= nearest * 0.03 and order[-1:] != [nearest]:
             order.append(nearest)
     return order
+
+
+def tone_levels(
+    samples: array, tones: list[int], *, window_ms: int = 50
+) -> list[dict[int, float]]:
+    """Each window's amplitude of each of ``tones`` (1.0 = full scale).
+
+    Goertzel's algorithm, one DFT bin per tone: unlike :func:`frequencies`,
+    it measures tones that play at once, as in a crossfade.
+    """
+    size = SAMPLE_RATE * window_ms // 1000
+    coefficients = {
+        tone: 2 * math.cos(2 * math.pi * tone / SAMPLE_RATE) for tone in tones
+    }
+    levels = []
+    for start in range(0, len(samples) - size + 1, size):
+        window = samples[start : start + size]
+        found = {}
+        for tone, coefficient in coefficients.items():
+            current = previous = 0.0
+            for sample in window:
+                current, previous = sample + coefficient * current - previous, current
+            power = current**2 + previous**2 - coefficient * current * previous
+            found[tone] = 2 * math.sqrt(max(power, 0.0)) / size / 32768
+        levels.append(found)
+    return levels
 
 
 def longest_silence_ms(samples: array, *, threshold: int = 8) -> float:

@@ -60,6 +60,8 @@ export class Broadcast extends EventTarget {
     this.wanted = false;
     this.state = State.OFF_AIR;
     this.recorder = null;
+    // Messages waiting for the audio recorded before them (sendWithAudio).
+    this.withAudio = [];
   }
 
   get live() {
@@ -152,7 +154,9 @@ export class Broadcast extends EventTarget {
     const recorder = this.recorder;
     if (recorder?.state !== "inactive") return;
     recorder.addEventListener("dataavailable", (event) => {
-      if (recorder === this.recorder && event.data.size > 0) this.sendAudio(event.data);
+      if (recorder !== this.recorder || event.data.size === 0) return;
+      this.sendAudio(event.data);
+      this.releaseWithAudio();
     });
     recorder.addEventListener("error", () => {
       if (recorder !== this.recorder) return;
@@ -164,6 +168,7 @@ export class Broadcast extends EventTarget {
   stopRecorder() {
     const recorder = this.recorder;
     this.recorder = null;
+    this.withAudio = [];
     if (recorder && recorder.state !== "inactive") recorder.stop();
   }
 
@@ -177,6 +182,24 @@ export class Broadcast extends EventTarget {
       return;
     }
     socket.send(chunk);
+  }
+
+  /**
+   * Sends ``message`` (a deck's ``now_playing``) once the audio recorded
+   * until now has gone out, and one chunk more. The server gives a title to
+   * the next audio message it sends, and its transcoder is one chunk behind
+   * what it was given: sent at once, a title would reach listeners a chunk
+   * and a half before its music, on average.
+   */
+  sendWithAudio(message) {
+    this.withAudio.push({ message, chunksLeft: 2 });
+  }
+
+  releaseWithAudio() {
+    for (const waiting of this.withAudio) waiting.chunksLeft -= 1;
+    const due = this.withAudio.filter((waiting) => waiting.chunksLeft <= 0);
+    this.withAudio = this.withAudio.filter((waiting) => waiting.chunksLeft > 0);
+    for (const { message } of due) this.send(message);
   }
 
   send(message) {

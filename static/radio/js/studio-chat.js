@@ -1,5 +1,6 @@
 /**
- * The console's chat panel: the station's chat (chat.js) with the DJ's
+ * The console's chat panel: the station's chat (chat.js), in which the DJ
+ * writes on the broadcast socket (listeners see a DJ badge), with the DJ's
  * tools, Delete and Mute/Unmute on every message.
  */
 
@@ -7,14 +8,18 @@ import { ChatPanel } from "./chat.js";
 import { TYPES } from "./protocol.js";
 
 export class StudioChat {
-  /** ``request(message)``: sends a moderation request on the broadcast socket. */
-  constructor(element, { request }) {
+  /**
+   * ``me``: the DJ's username. ``request(message)``: sends a chat message or
+   * a moderation request on the broadcast socket; false when not sent.
+   */
+  constructor(element, { me, request }) {
     this.element = element;
     this.request = request;
     // Users muted in this station, as far as this console has seen.
     this.muted = new Set();
     this.chat = new ChatPanel(element, {
-      me: null,
+      me,
+      send: (text) => this.request({ type: TYPES.chat, text }),
       moderation: {
         delete: (id) => this.request({ type: TYPES.chatDelete, id }),
         mute: (user) => this.toggleMute(user),

@@ -1,11 +1,12 @@
 /**
  * The console's now playing panel: announce a title and artist, at once
- * when live, else when the DJ goes live; prefilled from a played file's name.
+ * when live, else when the DJ goes live. The desk announces each track as
+ * it becomes what listeners hear.
  */
 
 import { finder, say } from "./dom.js";
 import { TYPES } from "./protocol.js";
-import { nowPlayingText, trackFromFileName } from "./studio-helpers.js";
+import { nowPlayingText } from "./studio-helpers.js";
 
 export class NowPlayingPanel {
   /**
@@ -34,13 +35,20 @@ export class NowPlayingPanel {
     });
   }
 
-  /** Fills the form from a file's name: "Artist - Title.mp3". */
-  prefill(fileName) {
-    if (!fileName) return;
-    const { artist, title } = trackFromFileName(fileName);
+  /**
+   * Listeners now hear ``track`` (from a deck): announce it with the audio
+   * it comes with, or keep it for going live.
+   */
+  announceTrack({ title, artist }) {
     this.find("np-title").value = title;
     this.find("np-artist").value = artist;
-    this.note("Filled in from the file's name. Press Announce to send it.");
+    if (this.broadcast.live) {
+      this.broadcast.sendWithAudio({ type: TYPES.nowPlaying, title, artist });
+      this.note("Announced with the deck's track.", "ok");
+    } else {
+      this.pending = { title, artist };
+      this.note("From the deck: this will be announced when you go live.");
+    }
   }
 
   /** The DJ is live: send what was announced while off air. */

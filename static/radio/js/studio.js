@@ -4,14 +4,15 @@
  *
  * The console keeps the broadcast socket open from the start, on air or
  * not: it brings the listener count, the signed-in listeners, the chat and
- * the station's on-air changes. Going live sends ``start`` on it
- * (studio-broadcast.js); the audio is the mix of the microphone and a local
- * file (studio-sources.js, studio-mixer.js). Shout-outs go through the
+ * the station's on-air changes, and takes the DJ's chat. Going live sends
+ * ``start`` on it (studio-broadcast.js); the audio is the mixing desk's
+ * programme (studio-desk.js, studio-mixer.js). Shout-outs go through the
  * header's inbox socket (studio-listeners.js).
  *
  * Panels, one module each: studio-onair.js (state, Go live, Stop),
- * studio-sources.js, studio-now-playing.js, studio-listeners.js,
- * studio-chat.js (chat with moderation) and studio-library.js (AutoDJ).
+ * studio-desk.js (decks, crossfader, microphone, headphones),
+ * studio-now-playing.js, studio-listeners.js, studio-chat.js (chat with
+ * moderation) and studio-library.js (AutoDJ).
  */
 
 import { Connection, socketUrl } from "./connection.js";
@@ -20,15 +21,17 @@ import { ERRORS, TYPES } from "./protocol.js";
 import { siteInbox } from "./site.js";
 import { Broadcast, State } from "./studio-broadcast.js";
 import { StudioChat } from "./studio-chat.js";
+import { Desk } from "./studio-desk.js";
 import { Library } from "./studio-library.js";
 import { ListenersPanel } from "./studio-listeners.js";
 import { NowPlayingPanel } from "./studio-now-playing.js";
 import { FATAL_CLOSES, OnAirPanel } from "./studio-onair.js";
-import { SourcesPanel } from "./studio-sources.js";
 
 // Close code the console uses to drop a stalled socket. Not 1000/1001, so the
 // server keeps the broadcast for its reconnection grace.
 const CLOSE_STALLED = 4000;
+// The errors that answer a now playing title.
+const TITLE_ERRORS = new Set([ERRORS.tooLong, ERRORS.badRequest, ERRORS.rateLimited]);
 
 class Studio {
   constructor(root) {
@@ -46,15 +49,17 @@ class Studio {
       broadcast: this.broadcast,
       send: (message) => this.request("title", message),
     });
-    this.sources = new SourcesPanel(root, {
-      onFilePlay: (fileName) => this.nowPlaying.prefill(fileName),
+    this.desk = new Desk(root.querySelector("#desk"), {
+      onAudibleTrack: (track) => this.nowPlaying.announceTrack(track),
+      isLive: () => this.broadcast.live,
     });
     this.onAir = new OnAirPanel(root, {
       broadcast: this.broadcast,
-      prepare: () => this.sources.prepare(),
+      prepare: () => this.desk.prepare(),
     });
     this.chat = new StudioChat(root.querySelector("#chat"), {
-      request: (message) => this.request("moderation", message),
+      me: root.dataset.user,
+      request: (message) => this.request("chat", message),
     });
     // The header's inbox (site.js); a DJ is always signed in.
     this.listeners = new ListenersPanel(root, { inbox: siteInbox, station: root.dataset.station });
@@ -67,7 +72,7 @@ class Studio {
   start() {
     this.onAir.bind();
     this.bindBroadcast();
-    this.sources.bind();
+    this.desk.bind();
     this.nowPlaying.bind();
     this.listeners.bind();
     this.connection.open();
@@ -98,6 +103,10 @@ class Studio {
     // the station: from then on nothing of the station is missed.
     this.root.dataset.connection = "ready";
     this.broadcast.handle(message);
+    if (message.type === TYPES.error) {
+      this.showError(message);
+      return;
+    }
     if (this.chat.handle(message)) return;
     switch (message.type) {
       case TYPES.listeners:
@@ -110,9 +119,6 @@ class Studio {
         this.nowPlaying.show(null);
         this.onAir.setStationOnAir(message.on_air);
         break;
-      case TYPES.error:
-        this.showError(message);
-        break;
     }
   }
 
@@ -123,11 +129,13 @@ class Studio {
   }
 
   showError(message) {
-    // The chat panel shows the chat errors; the broadcast's own errors show
-    // as its state. These answer the console's last request.
-    if (![ERRORS.tooLong, ERRORS.badRequest].includes(message.code)) return;
-    if (this.lastRequest === "title") this.nowPlaying.note(message.message, "error");
-    else if (this.lastRequest === "moderation") this.chat.notice(message.message, "error");
+    // The broadcast's own errors show as its state (studio-broadcast.js);
+    // these answer the console's last title or chat message.
+    if (this.lastRequest === "title" && TITLE_ERRORS.has(message.code)) {
+      this.nowPlaying.note(message.message, "error");
+    } else if (this.lastRequest === "chat" && !this.chat.handle(message)) {
+      this.chat.notice(message.message, "error");
+    }
   }
 
   async loadStatus() {
