@@ -10,6 +10,7 @@ import asyncio
 
 import pytest
 
+from stations import runtime
 from stations.models import Station
 from stations.runtime import get_bus
 from tests.support.personas import Persona, signed_in
@@ -71,14 +72,25 @@ def persona(request) -> Persona:
     return request.getfixturevalue(request.param)
 
 
+# How long a test's background work may take to finish after the test.
+BACKGROUND_WAIT_S = 10
+
+
 @pytest.fixture(autouse=True)
 async def station_runtime():
     """End what a test's event loop holds: its station bus and stray tasks.
 
     The runtime keeps one bus per event loop, and each test has its own
     loop; a dropped DJ's grace period may still be running at the end.
+    Work run in the background (the play history's writes) is let finish
+    first: cancelled, its thread would go on writing while the test's
+    database is emptied, and PostgreSQL may take that for a deadlock.
     """
     yield
+    loop = asyncio.get_running_loop()
+    started = [task for task in runtime._background if task.get_loop() is loop]
+    if started:
+        await asyncio.wait(started, timeout=BACKGROUND_WAIT_S)
     await get_bus().aclose()
     current = asyncio.current_task()
     leftovers = [task for task in asyncio.all_tasks() if task is not current]
