@@ -297,7 +297,8 @@ class Playout:
                     delay = started + written_ms / 1000 - LEAD_S - loop.time()
                     if delay < -MAX_LAG_S:
                         started -= delay
-                        self._encoder.restart_pace(written_ms)
+                        # What is fed now is heard LEAD_S from now.
+                        self._encoder.restart_pace(written_ms - LEAD_S * 1000)
                     elif delay > 0:
                         await asyncio.sleep(delay)
                     if self._producer.lost or self._handing_over:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import statistics
+import time
 import uuid
 from array import array
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from radio.protocol import NOW_PLAYING, ON_AIR
 from stations.streaming.bus import AUTODJ, LIVE, Claim, Lease, LocalBus
 from stations.streaming.encoder import PACKET_MS
-from stations.streaming.packets import AudioPacket
+from stations.streaming.packets import AudioPacket, now_ms
 from stations.streaming.playout import (
     FRAME_BYTES,
     PCM_BYTES_PER_MS,
@@ -193,6 +194,41 @@ async def playing(tracks) -> tuple[RecordingBus, Playout, asyncio.Task]:
         bus.arrived.clear()
         await bus.arrived.wait()
     return bus, playout, running
+
+
+async def packets_after(bus: RecordingBus, count: int) -> list[AudioPacket]:
+    """The next ``count`` packets the playout publishes."""
+    seen = len(bus.packets())
+    while len(bus.packets()) < seen + count:
+        bus.arrived.clear()
+        await bus.arrived.wait()
+    return bus.packets()[seen : seen + count]
+
+
+async def test_after_a_stall_the_audio_keeps_its_ingest_times(tracks, monkeypatch):
+    """A worker that stops for over a second (a paused machine) starts its pace
+    again from then; its packets' ingest times keep the lag behind the clock
+    they had, rather than seeming the encoder's lead (0.3 s) older from then on."""
+    bus, playout, running = await playing(tracks)
+    lag_ms: dict[int, int] = {}
+    publish = bus.publish
+
+    async def timed(station_id, item, *, lease=None):
+        if isinstance(item, AudioPacket):
+            lag_ms[item.seq] = now_ms() - item.ingest_ms
+        return await publish(station_id, item, lease=lease)
+
+    monkeypatch.setattr(bus, "publish", timed)
+    before = [lag_ms[p.seq] for p in await packets_after(bus, 10)]
+    time.sleep(1.5)  # the stall itself: the worker's loop does nothing
+    await packets_after(bus, 15)
+    after = [lag_ms[p.seq] for p in await packets_after(bus, 10)]
+    playout.hand_over()
+    await asyncio.wait_for(running, timeout=5)
+    assert abs(statistics.median(after) - statistics.median(before)) < 100, (
+        before,
+        after,
+    )
 
 
 async def test_a_live_dj_takes_the_station_and_the_playout_stops_at_once(tracks):
