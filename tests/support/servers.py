@@ -28,7 +28,7 @@ from tests.support.processes import child_processes
 PROJECT = Path(__file__).resolve().parents[2]
 SQLITE = "sqlite:///"
 # How long a starting daphne may take to accept connections.
-STARTUP_TIMEOUT_S = 30.0
+STARTUP_TIMEOUT_S = 60.0
 
 
 def manage(env: dict[str, str], *args: str) -> str:
