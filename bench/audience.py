@@ -1497,14 +1497,9 @@ def bench_deployment(workdir: Path, redis_url: str | None) -> Deployment:
 
 
 def start_server(args, workdir: Path, server_log: Path):
-    database = workdir / "radio.sqlite3"
-    deployment = Deployment.create(
-        database_url=f"sqlite:///{database}",
-        MEDIA_ROOT=str(workdir / "media"),
-        RADIO_STATS_ENABLED="1" if args.stats else "0",
-        # Every listener comes from 127.0.0.1: no per-address cap.
-        RADIO_MAX_CONNECTIONS_PER_IP="0",
-        **server_settings(args),
+    deployment = bench_deployment(workdir, args.redis)
+    deployment.env.update(
+        RADIO_STATS_ENABLED="1" if args.stats else "0", **server_settings(args)
     )
     deployment.create_user(*DJ)
     deployment.manage(
@@ -1730,6 +1725,7 @@ def main() -> int:
         default=True,
         help="record listening sessions, as the server does by default (--no-stats)",
     )
+    parser.add_argument("--redis", help="REDIS_URL (default: in-memory layer)")
     parser.add_argument("--label", default="")
     parser.add_argument(
         "--output", type=Path, help="JSON file (default bench/results/)"
