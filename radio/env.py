@@ -1,5 +1,6 @@
 """Typed readers for settings that come from the environment."""
 
+import json
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -49,3 +50,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_json_list(name: str, default: list) -> list:
+    """A JSON array, such as a list of WebRTC ICE servers."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, list):
+        raise ImproperlyConfigured(f"{name} must be a JSON array, not {value!r}.")
+    return parsed

@@ -30,12 +30,25 @@ ERROR = "error"
 # their slots).
 SLOT_ENDING = "slot_ending"
 SCHEDULE = "schedule"
+# Call-ins: a caller's call (the room socket), the queue (the DJs' consoles),
+# and the WebRTC signalling between the two sides (both).
+CALL = "call"
+CALLS = "calls"
+CALL_SIGNAL = "call.signal"
 # Client to server (each names its handler: ``chat.delete``, ``handle_chat_delete``).
 START = "start"
 STOP = "stop"
 CHAT_DELETE = "chat.delete"
 CHAT_MUTE = "chat.mute"
 CHAT_UNMUTE = "chat.unmute"
+CALL_REQUEST = "call.request"
+CALL_HANGUP = "call.hangup"
+CALL_ACCEPT = "call.accept"
+CALL_AIR = "call.air"
+CALL_PRIVATE = "call.private"
+CALL_HOLD = "call.hold"
+CALL_BLOCK = "call.block"
+CALLS_PAUSE = "calls.pause"
 # The inbox, ``/ws/inbox/``.
 INBOX_SEND = "inbox.send"
 INBOX_SENT = "inbox.sent"
@@ -51,10 +64,13 @@ MESSAGE_TYPES = (
     CHAT_MUTED, CHAT_UNMUTED, ERROR, START, STOP, CHAT_DELETE, CHAT_MUTE,
     CHAT_UNMUTE, INBOX_SEND, INBOX_SENT, INBOX_READ, INBOX_BLOCK, INBOX_BLOCKED,
     INBOX_UNBLOCK, INBOX_UNBLOCKED, INBOX_MESSAGE, INBOX_UNREAD, SLOT_ENDING,
-    SCHEDULE,
+    SCHEDULE, CALL, CALLS, CALL_SIGNAL, CALL_REQUEST, CALL_HANGUP, CALL_ACCEPT,
+    CALL_AIR, CALL_PRIVATE, CALL_HOLD, CALL_BLOCK, CALLS_PAUSE,
 )  # fmt: skip
 
 # --- Close codes -------------------------------------------------------------
+# What a client sends when it leaves on purpose.
+DELIBERATE_CLOSE_CODES = frozenset({1000, 1001})
 CLOSE_BAD_REQUEST = 4400
 CLOSE_SIGN_IN_REQUIRED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -92,10 +108,16 @@ SLOT_ENDED = "slot_ended"
 UNAVAILABLE = "unavailable"
 # The DJ's station was taken by another producer; the broadcast ended.
 TAKEN_OVER = "taken_over"
+# The station takes no calls now (call-ins off, or paused by its DJs).
+CALLS_CLOSED = "calls_closed"
+# As many callers wait as the station lets wait.
+LINE_BUSY = "line_busy"
+# The call named is not one this socket may act on (ended, or someone else's).
+NO_SUCH_CALL = "no_such_call"
 ERROR_CODES = (
     BAD_REQUEST, AUTH_REQUIRED, FORBIDDEN, TOO_LONG, RATE_LIMITED,
     UNSUPPORTED_FORMAT, IDLE, INPUT_FAILED, TOO_FAST, UNKNOWN_USER, OUTSIDE_SLOT,
-    SLOT_ENDED, UNAVAILABLE, TAKEN_OVER,
+    SLOT_ENDED, UNAVAILABLE, TAKEN_OVER, CALLS_CLOSED, LINE_BUSY, NO_SUCH_CALL,
 )  # fmt: skip
 
 # --- Limits ------------------------------------------------------------------
@@ -126,6 +148,12 @@ INBOX_MAX_UNREAD = 200
 INBOX_MAX_READ_IDS = 200
 # The longest AutoDJ crossfade a station may have, in milliseconds.
 CROSSFADE_MAX_MS = 10_000
+# Longest line a caller may say what they call about, in characters.
+CALL_MAX_TEXT_CHARS = 200
+# Longest session description (SDP) and ICE candidate of ``call.signal``;
+# a browser's audio-only offer is about 2,000 characters.
+CALL_MAX_SDP_CHARS = 3500
+CALL_MAX_CANDIDATE_CHARS = 500
 
 
 class ProtocolError(Exception):
@@ -215,6 +243,48 @@ def username_field(message: dict[str, Any], name: str) -> str:
     return username
 
 
+def call_signal_field(message: dict[str, Any]) -> dict[str, Any]:
+    """The WebRTC ``signal`` of a ``call.signal``, rebuilt from its checked
+    fields: ``{"description": {"type", "sdp"}}`` or ``{"candidate": {...}}``
+    (``null``: no more candidates)."""
+    signal = message.get("signal")
+    if isinstance(signal, dict) and signal.keys() == {"description"}:
+        return {"description": _session_description(signal["description"])}
+    if isinstance(signal, dict) and signal.keys() == {"candidate"}:
+        candidate = signal["candidate"]
+        return {"candidate": None if candidate is None else _ice_candidate(candidate)}
+    raise ProtocolError('"signal" must be an object with "description" or "candidate".')
+
+
+def _session_description(description: Any) -> dict[str, str]:
+    if not isinstance(description, dict) or description.get("type") not in (
+        "offer",
+        "answer",
+    ):
+        raise ProtocolError('A description\'s "type" must be "offer" or "answer".')
+    sdp = text_field(description, "sdp", max_chars=CALL_MAX_SDP_CHARS)
+    # Trimmed by text_field; every line of an SDP ends with CRLF.
+    return {"type": description["type"], "sdp": sdp + "\r\n"}
+
+
+def _ice_candidate(candidate: Any) -> dict[str, Any]:
+    if not isinstance(candidate, dict):
+        raise ProtocolError('"candidate" must be an object or null.')
+    line_index = candidate.get("sdpMLineIndex")
+    if line_index is not None and not (
+        type(line_index) is int and 0 <= line_index < 64
+    ):
+        raise ProtocolError('"sdpMLineIndex" must be a small whole number or null.')
+    text = text_field(candidate, "candidate", max_chars=CALL_MAX_CANDIDATE_CHARS)
+    return {
+        "candidate": text,
+        "sdpMid": text_field(candidate, "sdpMid", max_chars=64) or None,
+        "sdpMLineIndex": line_index,
+        "usernameFragment": text_field(candidate, "usernameFragment", max_chars=256)
+        or None,
+    }
+
+
 def page_name(wire_name: str) -> str:
     """A wire name as the scripts spell it: ``chat.history`` is chatHistory."""
     first, *rest = re.split(r"[._]", wire_name)
@@ -245,6 +315,7 @@ def for_pages() -> dict[str, Any]:
             "inboxMaxTextChars": INBOX_MAX_TEXT_CHARS,
             "inboxMaxReadIds": INBOX_MAX_READ_IDS,
             "crossfadeMaxMs": CROSSFADE_MAX_MS,
+            "callMaxTextChars": CALL_MAX_TEXT_CHARS,
         },
         "errors": {page_name(code): code for code in ERROR_CODES},
         "types": {page_name(kind): kind for kind in MESSAGE_TYPES},

@@ -11,7 +11,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_float, env_int, env_list, env_str
+from .env import env_bool, env_float, env_int, env_json_list, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "stations.webhooks",
     "stations.statistics",
     "stations.song_requests",
+    "stations.calls",
 ]
 
 MIDDLEWARE = [
@@ -321,6 +322,18 @@ RADIO_SLOT_OVERRUN_MINUTES = env_float("RADIO_SLOT_OVERRUN_MINUTES", 5.0)
 RADIO_CHAT_BURST_MESSAGES = env_int("RADIO_CHAT_BURST_MESSAGES", 5)
 # ... and how fast the bucket refills, in messages per second sustained.
 RADIO_CHAT_MESSAGES_PER_SECOND = env_float("RADIO_CHAT_MESSAGES_PER_SECOND", 1.0)
+
+# --- Call-ins (stations/calls/) --------------------------------------------
+# The WebRTC ICE servers the caller's and the DJ's browsers use to reach
+# each other, as a JSON array of RTCIceServer objects, e.g.
+# [{"urls": "stun:stun.example.org"}, {"urls": "turn:turn.example.org",
+# "username": "radio", "credential": "..."}]. Empty: only the addresses the
+# two machines have (enough on one network); across NATs, a TURN server.
+RADIO_ICE_SERVERS = env_json_list("RADIO_ICE_SERVERS", [])
+# WebRTC signals (descriptions, candidates) one user may send at once,
+# then per second: a call takes a few dozen.
+RADIO_CALL_SIGNALS_BURST = env_int("RADIO_CALL_SIGNALS_BURST", 60)
+RADIO_CALL_SIGNALS_PER_SECOND = env_float("RADIO_CALL_SIGNALS_PER_SECOND", 10.0)
 
 # --- Sign-in and sign-up throttles (listeners/throttle.py) -----------------
 # Failed sign-ins for one account, from anywhere, that lock it ...

@@ -28,6 +28,7 @@ from radio.sockets import (
 )
 
 from .broadcasts import SLOT_ENDED, go_live
+from .calls.sockets import CallDesk, CallerSocket
 from .programme.slot_guard import SlotEnding
 from .programme.slot_rules import OutsideSlot
 from .rooms import astation_full, join_station, leave_station
@@ -53,9 +54,6 @@ from .streaming.transcoder import TranscoderError
 from .streaming.transport import Transport, websocket_transport
 
 logger = logging.getLogger(__name__)
-
-# Close codes a client sends when it leaves on purpose.
-DELIBERATE_CLOSE_CODES = {1000, 1001}
 
 
 class StationSocket(JsonSocket):
@@ -179,8 +177,9 @@ class StationSocket(JsonSocket):
             self.listener = None
 
 
-class StationConsumer(StationSocket):
-    """``ws/stations/<slug>/``: the station's audio, state and listeners."""
+class StationConsumer(CallerSocket, StationSocket):
+    """``ws/stations/<slug>/``: the station's audio, state and listeners;
+    a signed-in listener may call in on it."""
 
     async def join(self) -> None:
         await super().join()
@@ -200,9 +199,16 @@ class StationConsumer(StationSocket):
             },
         )
 
+    async def leave(self, code: int) -> None:
+        try:
+            await self.hang_up_caller(code)
+        finally:
+            await super().leave(code)
+
     async def check_rights(self) -> None:
         """A user who may no longer sign in stays, as an anonymous listener."""
         if not await auser_active(self.scope["user"]):
+            await self.hang_up_caller(protocol.CLOSE_FORBIDDEN)
             self.scope["user"] = AnonymousUser()
             self.listener.username = None
             await self.send_message(
@@ -213,8 +219,9 @@ class StationConsumer(StationSocket):
             )
 
 
-class BroadcastConsumer(StationSocket):
-    """``ws/stations/<slug>/broadcast/``: a DJ of the station goes live."""
+class BroadcastConsumer(CallDesk, StationSocket):
+    """``ws/stations/<slug>/broadcast/``: a DJ of the station goes live, and
+    answers listeners' calls."""
 
     broadcast: Broadcast | None = None
 
@@ -228,6 +235,7 @@ class BroadcastConsumer(StationSocket):
                 "count": hub.listener_estimate,
             },
         )
+        await self.open_desk()
 
     async def require_dj(self) -> None:
         """Close the socket unless its user is (still) a DJ of the station."""
@@ -381,12 +389,15 @@ class BroadcastConsumer(StationSocket):
         broadcast = self.broadcast
         try:
             if broadcast is not None and broadcast.live:
-                if self.closed_by_server or code in DELIBERATE_CLOSE_CODES:
+                if self.closed_by_server or code in protocol.DELIBERATE_CLOSE_CODES:
                     await broadcast.stop()
                 else:
                     run_in_background(broadcast.suspend())
         finally:
-            await super().leave(code)
+            try:
+                await self.close_desk()
+            finally:
+                await super().leave(code)
 
 
 def chat_unavailable() -> ProtocolError:

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from .calls.selectors import call_rules
 from .models import Station
 from .programme.plays import RECENT_PLAYS, station_recent_plays
 from .programme.selectors import station_now_and_next
@@ -32,8 +33,8 @@ def listen(request: HttpRequest, slug: str) -> HttpResponse:
     """The listener page of one station.
 
     Template: ``stations/listen.html``; context: ``station``, ``on_now`` and
-    ``up_next`` (schedule occurrences, or None), and ``recent_plays`` with
-    ``recent_plays_limit`` for "Recently played".
+    ``up_next`` (schedule occurrences, or None), ``recent_plays`` with
+    ``recent_plays_limit`` for "Recently played", and ``call_rules``.
     """
     station = get_object_or_404(Station, slug=slug)
     on_now, up_next = station_now_and_next(station, timezone.now())
@@ -43,6 +44,7 @@ def listen(request: HttpRequest, slug: str) -> HttpResponse:
         "up_next": up_next,
         "recent_plays": station_recent_plays(station),
         "recent_plays_limit": RECENT_PLAYS,
+        "call_rules": call_rules(station),
     }
     return render(request, "stations/listen.html", context)
 

@@ -7,7 +7,9 @@ import re
 from tests.support.servers import PROJECT
 
 # A variable radio/settings.py reads: env_str("NAME", ...), env_int(...), ...
-SETTING_READ = re.compile(r'\benv_(?:str|bool|int|float|list)\(\s*"([A-Z][A-Z0-9_]*)"')
+SETTING_READ = re.compile(
+    r'\benv_(?:str|bool|int|float|list|json_list)\(\s*"([A-Z][A-Z0-9_]*)"'
+)
 TABLE_ROW = re.compile(r"^\| (`[A-Z][A-Z0-9_]*`(?:, `[A-Z][A-Z0-9_]*`)*) \|", re.M)
 # Where the variables of the scripts and the test run are read.
 SCRIPTS = ["bin/*", "tests/conftest.py", "tests/browser/conftest.py"]

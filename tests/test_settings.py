@@ -57,3 +57,22 @@ def test_debug_on_keeps_the_development_key():
     result = import_settings(DEBUG="1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_ice_servers_must_be_a_json_array():
+    """A mistyped RADIO_ICE_SERVERS stops the server with a clear message,
+    rather than giving the pages something RTCPeerConnection refuses."""
+    result = import_settings(DEBUG="1", RADIO_ICE_SERVERS='{"urls": "stun:x"}')
+    assert result.returncode != 0
+    assert "RADIO_ICE_SERVERS must be a JSON array" in result.stderr
+
+
+def test_ice_servers_are_read_as_json():
+    servers = '[{"urls": "turn:turn.example.org", "username": "u", "credential": "c"}]'
+    result = import_settings(
+        DEBUG="1",
+        RADIO_ICE_SERVERS=servers,
+        code="import django; django.setup(); from django.conf import settings; "
+        "print(settings.RADIO_ICE_SERVERS[0]['urls'])",
+    )
+    assert result.stdout.strip() == "turn:turn.example.org", result.stderr

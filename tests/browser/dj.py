@@ -90,7 +90,12 @@ class PythonDj:
         self.socket = await connect(url, cookie=cookie)
         await self.socket.send(json.dumps({"type": "start", "format": "audio/mpeg"}))
         while (reply := json.loads(await self.socket.recv()))["type"] != "live":
-            assert reply["type"] in ("listeners", "chat.history", "on_air"), reply
+            assert reply["type"] in (
+                "listeners",
+                "chat.history",
+                "calls",
+                "on_air",
+            ), reply
         self.streaming = asyncio.create_task(self._stream(self.socket))
 
     async def _stream(self, socket) -> None:

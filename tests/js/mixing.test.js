@@ -5,6 +5,7 @@ import { test } from "node:test";
 import {
   AUDIBLE_FLOOR,
   audibleDeck,
+  callerRoutes,
   clipperCurve,
   compressorMakeupDb,
   crossfadeCurve,
@@ -128,4 +129,28 @@ test("the clipper passes what is under its ceiling and holds the rest at it", ()
   close(curve[0], -0.95);
   close(curve[2000], 0.95);
   assert.ok(curve.every((value) => Math.abs(value) <= 0.95 + 1e-7));
+});
+
+test("a caller's voice goes on air only when they are", () => {
+  assert.equal(callerRoutes("private").onAir, 0);
+  assert.equal(callerRoutes("hold").onAir, 0);
+  assert.equal(callerRoutes("on_air").onAir, 1);
+});
+
+test("the DJ hears an answered caller, except on hold", () => {
+  assert.equal(callerRoutes("private").headphones, 1);
+  assert.equal(callerRoutes("on_air").headphones, 1);
+  assert.equal(callerRoutes("hold").headphones, 0);
+});
+
+test("a caller hears the DJ off air, the music only on air, nothing on hold", () => {
+  assert.deepEqual([callerRoutes("private").hearsMic, callerRoutes("private").hearsMusic], [1, 0]);
+  assert.deepEqual([callerRoutes("on_air").hearsMic, callerRoutes("on_air").hearsMusic], [1, 1]);
+  assert.deepEqual([callerRoutes("hold").hearsMic, callerRoutes("hold").hearsMusic], [0, 0]);
+});
+
+test("a call not answered, or over, goes nowhere", () => {
+  for (const state of ["waiting", "ended", undefined]) {
+    assert.deepEqual(callerRoutes(state), callerRoutes("hold"));
+  }
 });

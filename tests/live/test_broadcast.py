@@ -48,6 +48,7 @@ async def go_live(
         assert reply["type"] in (
             "listeners",
             "chat.history",
+            "calls",
             "on_air",
             "now_playing",
         ), reply

@@ -1,4 +1,5 @@
-"""Chat and private messages across two workers sharing Redis and PostgreSQL."""
+"""Chat, private messages and call-ins across two workers sharing Redis and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -179,3 +180,48 @@ async def test_djs_see_signed_in_listeners_of_every_worker(workers):
             pass
     await fan.close()
     await console.close()
+
+
+async def test_a_call_connects_a_caller_and_a_console_on_two_workers(
+    workers, shared_deployment
+):
+    """The caller on one worker, the console that answers on the other: the
+    queue, the call's changes and both sides' signals cross between them."""
+    shared_deployment.take_calls(STATION)
+    first, second = workers
+    caller = await connect(
+        f"{first.ws_url}/ws/stations/{STATION}/",
+        cookie=sign_in(first.http_url, *FAN),
+    )
+    await next_message(caller, "hello")
+    console = await connect(
+        f"{second.ws_url}/ws/stations/{STATION}/broadcast/",
+        cookie=sign_in(second.http_url, *DJ),
+    )
+    await next_message(console, "calls")
+    offer = {"description": {"type": "offer", "sdp": "v=0\r\n"}}
+    answer = {"description": {"type": "answer", "sdp": "v=0\r\n"}}
+    async with asyncio.timeout(10):
+        await caller.send(json.dumps({"type": "call.request", "text": "hi"}))
+        call = await next_message(caller, "call")
+        queued = await next_message(console, "calls")
+        await console.send(json.dumps({"type": "call.accept", "id": call["id"]}))
+        answered = await next_message(caller, "call")
+        await caller.send(
+            json.dumps({"type": "call.signal", "id": call["id"], "signal": offer})
+        )
+        offered = await next_message(console, "call.signal")
+        await console.send(
+            json.dumps({"type": "call.signal", "id": call["id"], "signal": answer})
+        )
+        answered_signal = await next_message(caller, "call.signal")
+        # The caller's worker sees the caller go: the console's worker frees the line.
+        await caller.close()
+        while (await next_message(console, "calls"))["calls"]:
+            pass
+    await console.close()
+
+    assert [c["user"] for c in queued["calls"]] == [FAN[0]]
+    assert answered["state"] == "private"
+    assert offered["signal"] == offer
+    assert answered_signal["signal"] == answer

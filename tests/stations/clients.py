@@ -65,12 +65,15 @@ class Sockets:
         return room, hello
 
     async def studio(self, slug: str, persona: Persona) -> WebsocketCommunicator:
-        """A DJ's broadcast socket, past the listener count and chat history."""
+        """A DJ's broadcast socket, past the listener count, chat history
+        and call queue."""
         studio = await self.connect(broadcast_path(slug), persona)
         first = await receive_json(studio, skip=())
         assert first["type"] == "listeners", first
         history = await receive_json(studio, skip=())
         assert history["type"] == "chat.history", history
+        queue = await receive_json(studio, skip=())
+        assert queue["type"] == "calls", queue
         return studio
 
     async def close_all(self) -> None:

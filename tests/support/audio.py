@@ -102,16 +102,22 @@ def tone_order(samples: array, tones: list[int], *, window_ms: int = 100) -> lis
 
 
 def tone_levels(
-    samples: array, tones: list[int], *, window_ms: int = 50
+    samples: array | list[float],
+    tones: list[int],
+    *,
+    window_ms: int = 50,
+    sample_rate: int = SAMPLE_RATE,
+    full_scale: float = 32768,
 ) -> list[dict[int, float]]:
     """Each window's amplitude of each of ``tones`` (1.0 = full scale).
 
     Goertzel's algorithm, one DFT bin per tone: unlike :func:`frequencies`,
-    it measures tones that play at once, as in a crossfade.
+    it measures tones that play at once, as in a crossfade. Samples are
+    16-bit, or floats with ``full_scale`` 1.0 (Web Audio's).
     """
-    size = SAMPLE_RATE * window_ms // 1000
+    size = sample_rate * window_ms // 1000
     coefficients = {
-        tone: 2 * math.cos(2 * math.pi * tone / SAMPLE_RATE) for tone in tones
+        tone: 2 * math.cos(2 * math.pi * tone / sample_rate) for tone in tones
     }
     levels = []
     for start in range(0, len(samples) - size + 1, size):
@@ -122,7 +128,7 @@ def tone_levels(
             for sample in window:
                 current, previous = sample + coefficient * current - previous, current
             power = current**2 + previous**2 - coefficient * current * previous
-            found[tone] = 2 * math.sqrt(max(power, 0.0)) / size / 32768
+            found[tone] = 2 * math.sqrt(max(power, 0.0)) / size / full_scale
         levels.append(found)
     return levels
 

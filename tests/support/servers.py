@@ -215,6 +215,16 @@ class Deployment:
         """Run Python ``code`` in ``manage.py shell``, as an operator would."""
         return self.manage("shell", "-c", code)
 
+    def take_calls(self, slug: str) -> None:
+        """Turn the station's call-ins on, as an operator does in the admin."""
+        self.shell(
+            "from stations.calls.models import CallRules; "
+            "from stations.models import Station; "
+            f"station = Station.objects.get(slug={slug!r}); "
+            "CallRules.objects.update_or_create("
+            "station=station, defaults={'enabled': True})"
+        )
+
     def start_worker(
         self, *extra_args: str, log_path: Path | None = None, **env: str
     ) -> Worker:

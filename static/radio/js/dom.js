@@ -4,9 +4,11 @@
  *
  *   el("li", { class: "x", "aria-label": "y", dataset: { id: 1 } }, "text", child)
  *   timeOfDay("2026-11-25T15:10:33.939505+00:00")  // "15:10", local time
+ *   clockTime(65_000)                               // "1:05"
  *   onReady(fn)                                     // after DOMContentLoaded
  *   const find = finder(root); find("go-live")      // #go-live inside root
  *   say(noteElement, "Sent.", "ok")                 // a form's note
+ *   microphoneProblem(error)                        // why getUserMedia failed, for people
  */
 
 /** A new element with attributes and children (strings become text). */
@@ -33,6 +35,12 @@ const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-d
 export function timeOfDay(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? "" : clock.format(date);
+}
+
+/** "m:ss" of ``ms`` milliseconds (0:00 if negative). */
+export function clockTime(ms) {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
 }
 
 export function onReady(fn) {
@@ -65,4 +73,11 @@ export function finder(root) {
 export function say(note, text, kind = "") {
   note.textContent = text;
   note.dataset.kind = kind;
+}
+
+/** What to tell someone whose microphone could not be opened (getUserMedia's error). */
+export function microphoneProblem(error) {
+  return error.name === "NotAllowedError"
+    ? "The browser was not allowed to use the microphone. Allow it in the address bar."
+    : `The microphone could not be opened (${error.name}).`;
 }

@@ -1,10 +1,12 @@
 /**
- * The listener page: player, now playing, listener count, chat, /pm.
+ * The listener page: player, now playing, listener count, chat, /pm, and
+ * calling the DJ (call-in.js) where the station takes calls.
  *
  * Config comes from data- attributes of #listen. For tests and debugging the
- * page's objects are at globalThis.radio: { connection, player, chat }.
+ * page's objects are at globalThis.radio: { connection, player, chat, callIn }.
  */
 
+import { CallIn } from "./call-in.js";
 import { ChatPanel } from "./chat.js";
 import { parsePm } from "./commands.js";
 import { Connection, socketUrl } from "./connection.js";
@@ -39,16 +41,24 @@ const chat = new ChatPanel($("chat"), {
   onCommand: privateMessage,
 });
 const recentPlays = new RecentPlays($("recent-plays"));
+const callForm = $("call-form");
+const callIn = callForm
+  ? new CallIn($("call-in"), {
+      send: (message) => connection.sendJson(message),
+      station: player,
+    })
+  : null;
+callIn?.bind();
 let helloSeen = false;
 let onAir = false;
 
-globalThis.radio = { connection, player, chat };
+globalThis.radio = { connection, player, chat, callIn };
 
 // --- Socket ----------------------------------------------------------------
 
 connection.on("binary", (buffer) => player.feed(buffer));
 connection.on("json", (message) => {
-  if (chat.handle(message)) return;
+  if (callIn?.handle(message) || chat.handle(message)) return;
   switch (message.type) {
     case TYPES.hello:
       // A new socket's audio follows on from nothing the player has.
@@ -94,6 +104,7 @@ connection.on("state", (state, detail) => {
   $("connection").textContent = text ?? "";
   root.dataset.connection = state;
   chat.setConnected(state === "open");
+  if (state !== "open") callIn?.connectionLost();
 });
 connection.open();
 

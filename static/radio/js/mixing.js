@@ -10,6 +10,7 @@
  *   audibleDeck({ a: 0.9, b: 0.2 })            // "a"
  *   LIMITER, compressorMakeupDb(LIMITER)       // the limiter's settings; 1.14 dB
  *   clipperCurve(0.95, 4097)                   // a WaveShaper curve, flat above 0.95
+ *   callerRoutes("on_air")                     // where a caller's voice goes, and what they hear
  */
 
 // Talk-over: how far the music ducks while the microphone is open, and how
@@ -26,6 +27,22 @@ export const LIMITER = Object.freeze({
   releaseS: 0.1,
   ceiling: 0.95,
 });
+// Where a caller's voice goes in each state of the call (on air; to the
+// DJ's headphones) and what the caller hears of the desk: the DJ's
+// microphone before its on-air switch, so the DJ can talk to them off air,
+// and the music once they are on air. Never the programme, which holds
+// their own voice: they hear themselves neither late nor at all.
+const CALLER_ROUTES = Object.freeze({
+  private: Object.freeze({ onAir: 0, headphones: 1, hearsMic: 1, hearsMusic: 0 }),
+  on_air: Object.freeze({ onAir: 1, headphones: 1, hearsMic: 1, hearsMusic: 1 }),
+  hold: Object.freeze({ onAir: 0, headphones: 0, hearsMic: 0, hearsMusic: 0 }),
+});
+
+/** The routes of a caller in ``state``; a call not answered (or ended) goes nowhere. */
+export function callerRoutes(state) {
+  return CALLER_ROUTES[state] ?? CALLER_ROUTES.hold;
+}
+
 // A deck quieter than this (crossfader gain times level) is not what
 // listeners hear, so its title is not announced.
 export const AUDIBLE_FLOOR = 0.1;

@@ -9,7 +9,7 @@
  * ``onAudibleTrack({title, artist})`` is called.
  */
 
-import { finder, say } from "./dom.js";
+import { finder, microphoneProblem, say } from "./dom.js";
 import { AUTOMIX_LEAD_S, audibleDeck, mixStartsIn, TALKOVER } from "./mixing.js";
 import { Deck } from "./studio-deck.js";
 import { meterLevel } from "./studio-helpers.js";
@@ -196,6 +196,12 @@ export class Desk {
     this.onAudibleTrack({ title: track.title, artist: track.artist });
   }
 
+  /** Announces the audible deck's track again (after a caller's time on air). */
+  announceAudibleAgain() {
+    this.announced = null;
+    this.checkAudible();
+  }
+
   // --- Microphone, talk-over ------------------------------------------------
 
   bindMicrophone() {
@@ -273,13 +279,7 @@ export class Desk {
       enable.hidden = true;
       if (hadFocus) this.find("mic-select").focus();
     } catch (error) {
-      say(
-        note,
-        error.name === "NotAllowedError"
-          ? "The browser was not allowed to use the microphone. Allow it in the address bar."
-          : `The microphone could not be opened (${error.name}).`,
-        "error",
-      );
+      say(note, microphoneProblem(error), "error");
     }
   }
 

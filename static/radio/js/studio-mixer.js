@@ -15,9 +15,12 @@
 //                                                              (headphones)
 //
 // The monitor's programme side is the music without the microphone, so the
-// DJ never hears their own voice late. Nothing here touches the DOM.
+// DJ never hears their own voice late. Callers (CallerChannel) join the
+// programme like the microphone, and hear a mix of their own. Nothing here
+// touches the DOM.
 
 import {
+  callerRoutes,
   clipperCurve,
   compressorMakeupDb,
   crossfadeCurve,
@@ -82,6 +85,7 @@ export class Mixer {
 
     this.decks = { a: new DeckChannel(this, "a"), b: new DeckChannel(this, "b") };
     this.mic = new MicChannel(this);
+    this.callers = new Set();
     this.crossfade = { from: 0, to: 0, start: 0, seconds: 0 };
     this.talkover = { enabled: true, depthDb: TALKOVER.depthDb };
     this.setCrossfader(0.5);
@@ -151,7 +155,8 @@ export class Mixer {
   }
 
   applyTalkover() {
-    const ducked = this.talkover.enabled && this.mic.open && this.mic.live;
+    const talking = (this.mic.open && this.mic.live) || [...this.callers].some((c) => c.onAir);
+    const ducked = this.talkover.enabled && talking;
     const target = duckTarget(ducked, this.talkover.depthDb);
     const seconds = ducked ? TALKOVER.attackS : TALKOVER.releaseS;
     cancel(this.ducking.gain, this.now);
@@ -168,12 +173,20 @@ export class Mixer {
     return true;
   }
 
-  /** Peak levels, 0 to 1: each deck, the mic, the programme before the limiter, what goes on air. */
+  /** A strip for a caller, off air until moved; their voice comes with ``attach``. */
+  addCaller() {
+    const caller = new CallerChannel(this);
+    this.callers.add(caller);
+    return caller;
+  }
+
+  /** Peak levels, 0 to 1: each deck, the mic, the callers, the programme before the limiter, what goes on air. */
   levels() {
     return {
       a: peak(this.decks.a.analyser),
       b: peak(this.decks.b.analyser),
       mic: this.mic.live ? peak(this.mic.analyser) : 0,
+      callers: Math.max(0, ...[...this.callers].map((caller) => peak(caller.analyser))),
       programme: peak(this.programmeAnalyser, { clamp: false }),
       output: peak(this.outputAnalyser),
     };
@@ -181,7 +194,83 @@ export class Mixer {
 
   close() {
     this.mic.release();
+    for (const caller of this.callers) caller.close();
     return this.context.close();
+  }
+}
+
+/**
+ * A caller's strip: their voice on air or to the headphones only, and the
+ * mix they hear (``stream``), as ``callerRoutes`` says for the call's state.
+ */
+class CallerChannel {
+  constructor(mixer) {
+    const { context } = mixer;
+    this.mixer = mixer;
+    this.context = context;
+    this.level = context.createGain();
+    this.onAirSend = silentGain(context);
+    this.headphonesSend = silentGain(context);
+    this.analyser = analyser(context);
+    this.level.connect(this.analyser);
+    this.level.connect(this.onAirSend).connect(mixer.programme);
+    this.level.connect(this.headphonesSend).connect(mixer.monitor);
+    this.feed = context.createMediaStreamDestination();
+    this.hearsMic = silentGain(context);
+    this.hearsMusic = silentGain(context);
+    mixer.mic.level.connect(this.hearsMic).connect(this.feed);
+    mixer.ducking.connect(this.hearsMusic).connect(this.feed);
+    this.source = null;
+    this.element = null;
+    this.state = "hold";
+  }
+
+  /** The caller's voice, a remote WebRTC stream. */
+  attach(stream) {
+    this.source?.disconnect();
+    // Chromium feeds a remote WebRTC stream to Web Audio only while a
+    // media element plays it too.
+    this.element ??= new Audio();
+    this.element.muted = true;
+    this.element.srcObject = stream;
+    this.element.play().catch(() => {});
+    this.source = this.context.createMediaStreamSource(stream);
+    this.source.connect(this.level);
+  }
+
+  /** What the caller hears. */
+  get stream() {
+    return this.feed.stream;
+  }
+
+  get onAir() {
+    return this.state === "on_air";
+  }
+
+  /** The call's state ("private", "on_air", "hold") sets where the voice goes. */
+  setState(state) {
+    this.state = state;
+    const routes = callerRoutes(state);
+    const now = this.context.currentTime;
+    setSmoothly(this.onAirSend.gain, routes.onAir, now);
+    setSmoothly(this.headphonesSend.gain, routes.headphones, now);
+    setSmoothly(this.hearsMic.gain, routes.hearsMic, now);
+    setSmoothly(this.hearsMusic.gain, routes.hearsMusic, now);
+    this.mixer.applyTalkover();
+  }
+
+  setLevel(value) {
+    setSmoothly(this.level.gain, value, this.context.currentTime);
+  }
+
+  close() {
+    this.source?.disconnect();
+    this.level.disconnect();
+    this.mixer.mic.level.disconnect(this.hearsMic);
+    this.mixer.ducking.disconnect(this.hearsMusic);
+    if (this.element) this.element.srcObject = null;
+    this.mixer.callers.delete(this);
+    this.mixer.applyTalkover();
   }
 }
 
@@ -296,6 +385,12 @@ class MicChannel {
   setCue(on) {
     setSmoothly(this.cueSend.gain, on ? 1 : 0, this.context.currentTime);
   }
+}
+
+function silentGain(context) {
+  const node = context.createGain();
+  node.gain.value = 0;
+  return node;
 }
 
 function setSmoothly(param, value, now) {

@@ -12,7 +12,8 @@
  * Panels, one module each: studio-onair.js (state, Go live, Stop),
  * studio-desk.js (decks, crossfader, microphone, headphones),
  * studio-now-playing.js, studio-listeners.js, studio-chat.js (chat with
- * moderation) and studio-library.js (AutoDJ).
+ * moderation), studio-calls.js (listeners' calls) and studio-library.js
+ * (AutoDJ).
  */
 
 import { Connection, socketUrl } from "./connection.js";
@@ -20,6 +21,7 @@ import { onReady } from "./dom.js";
 import { ERRORS, TYPES } from "./protocol.js";
 import { siteInbox } from "./site.js";
 import { Broadcast, State } from "./studio-broadcast.js";
+import { CallsPanel } from "./studio-calls.js";
 import { StudioChat } from "./studio-chat.js";
 import { Desk } from "./studio-desk.js";
 import { Library } from "./studio-library.js";
@@ -57,6 +59,17 @@ class Studio {
       broadcast: this.broadcast,
       prepare: () => this.desk.prepare(),
     });
+    this.calls = new CallsPanel(root.querySelector("#calls"), {
+      me: root.dataset.user,
+      request: (message) => this.request("call", message),
+      mixer: () => {
+        this.desk.ensureMixer();
+        return this.desk.mixer;
+      },
+      onCallerOnAir: (name) =>
+        this.nowPlaying.announceTrack({ title: `On the line: ${name}`, artist: "" }),
+      onCallerOffAir: () => this.desk.announceAudibleAgain(),
+    });
     this.chat = new StudioChat(root.querySelector("#chat"), {
       me: root.dataset.user,
       request: (message) => this.request("chat", message),
@@ -74,6 +87,7 @@ class Studio {
     this.bindBroadcast();
     this.desk.bind();
     this.nowPlaying.bind();
+    this.calls.bind();
     this.listeners.bind();
     this.connection.open();
     this.library.load();
@@ -107,7 +121,7 @@ class Studio {
       this.showError(message);
       return;
     }
-    if (this.chat.handle(message)) return;
+    if (this.chat.handle(message) || this.calls.handle(message)) return;
     switch (message.type) {
       case TYPES.listeners:
         this.listeners.show(message);
@@ -135,6 +149,8 @@ class Studio {
       this.nowPlaying.note(message.message, "error");
     } else if (this.lastRequest === "chat" && !this.chat.handle(message)) {
       this.chat.notice(message.message, "error");
+    } else if (this.lastRequest === "call") {
+      this.calls.note(message.message);
     }
   }
 
@@ -154,5 +170,9 @@ class Studio {
 
 onReady(() => {
   const root = document.getElementById("studio");
-  if (root) new Studio(root).start();
+  if (!root) return;
+  const studio = new Studio(root);
+  // For tests and debugging, as on the listener page.
+  globalThis.radio = { studio };
+  studio.start();
 });
