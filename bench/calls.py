@@ -16,8 +16,9 @@ way. It covers the caller's voice processing (echo cancellation, noise
 suppression, gain), Opus encoding, the network (loopback here), the jitter
 buffer and decoding; not the microphone's or the speakers' own latency.
 
-The server's CPU while the call runs is read from /proc (the voice never
-passes through it: that is only the signalling and the sockets' pings).
+The server's CPU is read from /proc for --idle-seconds with both pages open
+before the call, then during the call: the voice never passes through the
+server, so the difference is the signalling and the call's bookkeeping.
 
     .venv/bin/python bench/calls.py --seconds 60
 """
@@ -138,6 +139,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_share(pid: int, seconds: float) -> float:
+    """The process's CPU over the next ``seconds``, as a share of one core."""
+    cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
+
+
 def connect_call(console, caller) -> None:
     console.get_by_role("button", name="Turn on").click()
     expect(console.get_by_label("Microphone")).to_be_enabled()
@@ -183,6 +191,8 @@ def measure(args, workdir: Path) -> dict:
                 pages[name] = context.new_page()
                 pages[name].goto(path)
             console, caller = pages["console"], pages["caller"]
+            # The same pages open, no call: the worker's own work.
+            idle_cpu = cpu_share(worker.process.pid, args.idle_seconds)
             connect_call(console, caller)
             for page, mic, hears in [
                 (caller, CALLER_MIC, CALLER_HEARS),
@@ -190,11 +200,7 @@ def measure(args, workdir: Path) -> dict:
             ]:
                 streams = [page.evaluate_handle(mic), page.evaluate_handle(hears)]
                 page.evaluate(WATCH, [*streams, THRESHOLD])
-            cpu_before, wall_before = cpu_seconds(worker.process.pid), time.monotonic()
-            time.sleep(args.seconds)
-            cpu = (cpu_seconds(worker.process.pid) - cpu_before) / (
-                time.monotonic() - wall_before
-            )
+            call_cpu = cpu_share(worker.process.pid, args.seconds)
             at_caller = caller.evaluate("() => globalThis.benchOnsets")
             at_console = console.evaluate("() => globalThis.benchOnsets")
             dj_browser.close()
@@ -208,7 +214,8 @@ def measure(args, workdir: Path) -> dict:
         "caller_to_dj_lost": lost_to_dj,
         "dj_to_caller_ms": to_caller,
         "dj_to_caller_lost": lost_to_caller,
-        "server_cpu_percent": round(cpu * 100, 2),
+        "server_cpu_percent_idle": round(idle_cpu * 100, 2),
+        "server_cpu_percent_call": round(call_cpu * 100, 2),
     }
 
 
@@ -229,14 +236,18 @@ def report(result: dict) -> str:
             f"  mean={statistics.fmean(values):6.1f} ms  lost={lost}"
         )
     lines.append(
-        f"server CPU     {result['server_cpu_percent']} % of a core during the call"
+        f"server CPU     {result['server_cpu_percent_call']} % of a core during the "
+        f"call, {result['server_cpu_percent_idle']} % with the same pages open before"
     )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--seconds", type=int, default=60, help="the call's length")
+    parser.add_argument(
+        "--idle-seconds", type=int, default=30, help="the pages open before the call"
+    )
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="radio-calls-bench-") as workdir:
