@@ -1523,6 +1523,7 @@ def server_settings(args) -> dict[str, str]:
         "RADIO_LISTENER_MAX_STALL_SECONDS": args.max_stall,
         "RADIO_BATCH_FROM_LISTENERS": args.batch_from,
         "RADIO_BATCH_MS": args.batch_ms,
+        "RADIO_AUDIO_WRITES_PER_SECOND": args.writes_per_second,
     }
     return {name: str(value) for name, value in settings.items() if value is not None}
 
@@ -1653,6 +1654,12 @@ def main() -> int:
         type=float,
         default=None,
         help="server's RADIO_BATCH_MS (default: its own)",
+    )
+    parser.add_argument(
+        "--writes-per-second",
+        type=float,
+        default=None,
+        help="server's RADIO_AUDIO_WRITES_PER_SECOND (0: no bound; default: its own)",
     )
     parser.add_argument("--rate", type=int, default=200, help="new connections per s")
     parser.add_argument(

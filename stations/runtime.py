@@ -38,6 +38,7 @@ def _build_bus() -> StationBus:
         "cadence": Cadence(
             from_listeners=settings.RADIO_BATCH_FROM_LISTENERS,
             batch_ms=settings.RADIO_BATCH_MS,
+            writes_per_second=settings.RADIO_AUDIO_WRITES_PER_SECOND,
         ),
     }
     if settings.REDIS_URL:

@@ -9,6 +9,7 @@ the burst of recent audio.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections import deque
 from dataclasses import dataclass, field
@@ -101,13 +102,27 @@ class Cadence:
     """How often a hub writes audio to each listener.
 
     Each write costs the worker about the same whatever its size, so with
-    ``from_listeners`` or more listeners (0: never) packets are held and
-    written together once ``batch_ms`` of audio waits; with fewer, each
-    packet goes out as it comes, which keeps them closest to live.
+    ``from_listeners`` or more listeners (0: never) each listener is written
+    once per period, whatever the source's packets: the listeners are in
+    ``groups`` that take turns, each getting everything published since its
+    last turn, the turns spread evenly over the period, so that no write
+    waits behind a fan-out to everyone. The period is ``batch_ms``, or
+    longer where the listeners are so many that the worker would write
+    more than ``writes_per_second`` (0: no such bound). With fewer
+    listeners each packet goes out as it comes, which keeps them closest
+    to live.
     """
 
     from_listeners: int = 0
     batch_ms: float = 0.0
+    writes_per_second: float = 0.0
+    groups: int = 16
+
+    def period_ms(self, listeners: int) -> float:
+        """How often each of ``listeners`` is written to, in milliseconds."""
+        if not self.writes_per_second:
+            return self.batch_ms
+        return max(self.batch_ms, listeners * 1000 / self.writes_per_second)
 
 
 @dataclass
@@ -133,10 +148,16 @@ class StationHub:
         # start of the feed they wait for (``StationBus.joining``).
         self.holds = 0
         self.feed_started: asyncio.Future | None = None
-        # Packets published and not yet written (``cadence``).
-        self._waiting: list[AudioPacket] = []
-        self._waiting_ms = 0.0
-        self._write_later: asyncio.TimerHandle | None = None
+        # The listeners in the cadence's groups, and for each group how many
+        # of the packets published it has been written. ``_unwritten`` holds
+        # the packets some group has not been written yet.
+        self._groups: list[set[Listener]] = [set() for _ in range(self.cadence.groups)]
+        self._written = [0] * self.cadence.groups
+        self._published = 0
+        self._unwritten: deque[AudioPacket] = deque()
+        self._next_group = 0
+        self._turn = 0
+        self._next_turn: asyncio.TimerHandle | None = None
 
     @property
     def local_count(self) -> int:
@@ -170,13 +191,23 @@ class StationHub:
 
         Must be called without awaiting between building the listener's
         ``hello`` and this call, so that nothing published in between is lost.
+        The burst ends where the listener's group has been written; what the
+        group waits for comes on its next turn.
         """
+        group = self._next_group
+        self._next_group = (group + 1) % len(self._groups)
         if self.state.on_air and (burst := self.burst.snapshot()):
-            listener.deliver_burst(AudioBatch(tuple(burst)))
+            waiting = self._published - self._written[group]
+            burst = burst[: max(len(burst) - waiting, 0)]
+            if burst:
+                listener.deliver_burst(AudioBatch(tuple(burst)))
         self._listeners.add(listener)
+        self._groups[group].add(listener)
 
     def leave(self, listener: Listener) -> None:
         self._listeners.discard(listener)
+        for group in self._groups:
+            group.discard(listener)
 
     def publish(self, item: AudioPacket | Event) -> None:
         if isinstance(item, AudioPacket):
@@ -186,39 +217,55 @@ class StationHub:
 
     def _publish_audio(self, packet: AudioPacket) -> None:
         self.last_seq = packet.seq
-        self._waiting.append(packet)
-        self._waiting_ms += packet.duration_ms
+        self.burst.append(packet)
+        self._unwritten.append(packet)
+        self._published += 1
         cadence = self.cadence
-        if (
-            not cadence.from_listeners
-            or len(self._listeners) < cadence.from_listeners
-            or self._waiting_ms >= cadence.batch_ms
-        ):
-            self._write_waiting()
-        elif self._write_later is None:
-            # A source that pauses does not hold what it sent.
-            self._write_later = asyncio.get_running_loop().call_later(
-                cadence.batch_ms / 1000, self._write_waiting
+        if cadence.from_listeners and len(self._listeners) >= cadence.from_listeners:
+            if self._next_turn is None:
+                self._take_turns()
+        else:
+            self._write_all()
+
+    def _take_turns(self) -> None:
+        """Write the group whose turn it is, and time the next turn while any
+        group waits (a source that pauses does not hold what it sent)."""
+        self._next_turn = None
+        self._write_group(self._turn)
+        self._turn = (self._turn + 1) % len(self._groups)
+        if min(self._written) < self._published:
+            period_s = self.cadence.period_ms(len(self._listeners)) / 1000
+            self._next_turn = asyncio.get_running_loop().call_later(
+                period_s / len(self._groups), self._take_turns
             )
 
-    def _write_waiting(self) -> None:
-        """Write the waiting packets to every listener, as one batch.
+    def _write_all(self) -> None:
+        """Write every group all it waits for: one batch for groups equally behind."""
+        if self._next_turn is not None:
+            self._next_turn.cancel()
+            self._next_turn = None
+        batches: dict[int, AudioBatch] = {}
+        for group in range(len(self._groups)):
+            self._write_group(group, batches)
 
-        They join the burst only now: a listener that joins meanwhile gets
-        them with the batch, not twice.
-        """
-        if self._write_later is not None:
-            self._write_later.cancel()
-            self._write_later = None
-        if not self._waiting:
+    def _write_group(
+        self, group: int, batches: dict[int, AudioBatch] | None = None
+    ) -> None:
+        waiting = self._published - self._written[group]
+        if not waiting:
             return
-        batch = AudioBatch(tuple(self._waiting))
-        self._waiting.clear()
-        self._waiting_ms = 0.0
-        for packet in batch.packets:
-            self.burst.append(packet)
-        for listener in tuple(self._listeners):
+        batch = batches.get(waiting) if batches is not None else None
+        if batch is None:
+            first = len(self._unwritten) - waiting
+            batch = AudioBatch(tuple(itertools.islice(self._unwritten, first, None)))
+            if batches is not None:
+                batches[waiting] = batch
+        self._written[group] = self._published
+        for listener in tuple(self._groups[group]):
             listener.deliver_audio(batch)
+        # Packets every group has been written are no longer kept here.
+        for _ in range(len(self._unwritten) - (self._published - min(self._written))):
+            self._unwritten.popleft()
 
     def events_since(self, mark: int) -> list[Event]:
         """The events published since ``events_published`` was ``mark``.
@@ -230,8 +277,10 @@ class StationHub:
         return list(self._recent_events)[-missed:] if missed > 0 else []
 
     def _publish_event(self, event: Event) -> None:
-        # Audio published before the event reaches everyone before it.
-        self._write_waiting()
+        if event.type == ON_AIR:
+            # The old producer's audio reaches everyone before the change:
+            # players start afresh on the new one's.
+            self._write_all()
         self._recent_events.append(event)
         self.events_published += 1
         self.state.apply(event)

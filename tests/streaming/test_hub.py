@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from radio.protocol import LISTENERS, MAX_LISTED_USERS, NOW_PLAYING, ON_AIR
@@ -44,18 +46,35 @@ def test_join_on_air_delivers_the_burst_first(hub):
     assert transport.binaries() == [packet(seq).wire for seq in range(6, 17)]
 
 
-# Two listeners make a crowd here; three 100 ms packets a batch.
-CADENCE = Cadence(from_listeners=2, batch_ms=250)
+# Two listeners make a crowd here; they take turns in two groups, each
+# group written every 200 ms, the turns 100 ms apart.
+CADENCE = Cadence(from_listeners=2, batch_ms=200, groups=2)
+TURN_S = CADENCE.batch_ms / 1000 / CADENCE.groups
 
 
 @pytest.fixture
 def crowded_hub() -> StationHub:
-    """A hub on air that writes in batches, with two listeners."""
+    """A hub on air that writes in turns, with two listeners."""
     hub = StationHub(burst_seconds=BURST_S, cadence=CADENCE)
     hub.publish(on_air_event(on_air=True, source="live"))
     for _ in range(CADENCE.from_listeners):
         hub.join(recorded_listener()[0])
     return hub
+
+
+def in_both_groups(hub: StationHub):
+    """A recorded listener in each of the hub's two groups (the next two joins)."""
+    first, first_transport = recorded_listener()
+    second, second_transport = recorded_listener()
+    hub.join(first)
+    hub.join(second)
+    return first_transport, second_transport
+
+
+async def audio_until(transport, seq: int) -> None:
+    """Wait until ``transport`` has been written the packet ``seq``."""
+    while not any(seq in write for write in transport.audio_writes):
+        await transport.next_message()
 
 
 def test_with_few_listeners_each_packet_is_written_as_it_comes():
@@ -67,45 +86,96 @@ def test_with_few_listeners_each_packet_is_written_as_it_comes():
     assert transport.audio_writes == [(1,), (2,), (3,)]
 
 
-async def test_with_many_listeners_packets_are_written_together(crowded_hub):
-    """Each listener gets one write per batch, each packet its own message."""
-    listener, transport = recorded_listener()
-    crowded_hub.join(listener)
-    crowded_hub.publish(packet(1))
-    crowded_hub.publish(packet(2))
-    assert transport.written == []
-    crowded_hub.publish(packet(3))
-    assert transport.audio_writes == [(1, 2, 3)]
-    assert transport.binaries() == [packet(seq).wire for seq in (1, 2, 3)]
-
-
-async def test_waiting_audio_goes_out_before_the_next_event(crowded_hub):
-    listener, transport = recorded_listener()
-    crowded_hub.join(listener)
-    crowded_hub.publish(packet(1))
-    crowded_hub.publish(chat(1))
-    assert transport.written == [packet(1).wire, chat(1).text]
-
-
-async def test_a_source_that_pauses_does_not_hold_its_audio(crowded_hub):
-    """What waits is written once a batch's time has passed, without more."""
-    listener, transport = recorded_listener()
-    crowded_hub.join(listener)
-    crowded_hub.publish(packet(1))
-    assert await transport.next_message() == packet(1).wire
-    assert transport.audio_writes == [(1,)]
+async def test_with_many_listeners_each_group_is_written_on_its_turns(crowded_hub):
+    """Each listener gets one write per period, with all that came since its
+    last, each packet its own message; the groups' turns are spread out."""
+    loop = asyncio.get_running_loop()
+    first, second = in_both_groups(crowded_hub)
+    started = loop.time()
+    for seq in (1, 2, 3):
+        crowded_hub.publish(packet(seq))
+    # The first packet began the turns: the first group's came at once.
+    assert first.audio_writes == [(1,)]
+    assert second.audio_writes == []
+    await audio_until(second, 3)
+    second_turn = loop.time() - started
+    await audio_until(first, 3)
+    first_again = loop.time() - started
+    assert first.audio_writes == [(1,), (2, 3)]
+    assert second.audio_writes == [(1, 2, 3)]
+    assert first.binaries() == [packet(seq).wire for seq in (1, 2, 3)]
+    assert second_turn >= TURN_S * 0.9
+    assert first_again >= 2 * TURN_S * 0.9
 
 
 async def test_a_listener_joining_while_audio_waits_gets_it_once(crowded_hub):
-    """The burst holds what was written; what waits comes with the batch."""
+    """The burst ends where the joiner's group was written; the rest comes on
+    the group's turn, with no gap and no repeat."""
     for seq in range(1, 5):
         crowded_hub.publish(packet(seq))
-    listener, transport = recorded_listener()
-    crowded_hub.join(listener)
-    for seq in (5, 6):
-        crowded_hub.publish(packet(seq))
-    assert transport.audio_writes == [(1, 2, 3), (4, 5, 6)]
-    assert transport.binaries() == [packet(seq).wire for seq in range(1, 7)]
+    first, second = in_both_groups(crowded_hub)
+    crowded_hub.publish(packet(5))
+    await audio_until(first, 5)
+    await audio_until(second, 5)
+    assert first.audio_writes == [(1,), (2, 3, 4, 5)]
+    assert second.audio_writes == [(1, 2, 3, 4, 5)]
+    for transport in (first, second):
+        assert transport.binaries() == [packet(seq).wire for seq in range(1, 6)]
+
+
+async def test_a_change_of_producer_waits_for_no_audio(crowded_hub):
+    """What waits is written to every group before an on_air change: players
+    start afresh on the new producer's audio."""
+    _first, second = in_both_groups(crowded_hub)
+    crowded_hub.publish(packet(1))
+    crowded_hub.publish(packet(2))
+    off_air = on_air_event(on_air=False, source=None)
+    crowded_hub.publish(off_air)
+    assert second.written == [packet(1).wire, packet(2).wire, off_air.text]
+
+
+async def test_other_events_do_not_wait_for_audio(crowded_hub):
+    """A chat message goes out at once; the audio waits for its turn."""
+    _first, second = in_both_groups(crowded_hub)
+    crowded_hub.publish(packet(1))
+    crowded_hub.publish(chat(1))
+    assert second.written == [chat(1).text]
+    await audio_until(second, 1)
+    assert second.written == [chat(1).text, packet(1).wire]
+
+
+async def test_a_source_that_pauses_does_not_hold_its_audio(crowded_hub):
+    """What waits is written on each group's turn, without more audio."""
+    first, second = in_both_groups(crowded_hub)
+    crowded_hub.publish(packet(1))
+    crowded_hub.publish(packet(2))
+    await audio_until(first, 2)
+    await audio_until(second, 2)
+    assert first.audio_writes == [(1,), (2,)]
+    assert second.audio_writes == [(1, 2)]
+
+
+async def test_fewer_listeners_again_get_each_packet_as_it_comes():
+    """Below the crowd's size, what waits goes out with the next packet."""
+    hub = StationHub(burst_seconds=BURST_S, cadence=CADENCE)
+    hub.publish(on_air_event(on_air=True, source="live"))
+    leaving, _ = recorded_listener()
+    staying, transport = recorded_listener()
+    hub.join(leaving)
+    hub.join(staying)
+    hub.publish(packet(1))
+    hub.publish(packet(2))
+    hub.leave(leaving)
+    hub.publish(packet(3))
+    assert transport.audio_writes == [(1, 2, 3)]
+
+
+def test_a_crowd_too_big_for_the_write_budget_is_written_less_often():
+    cadence = Cadence(from_listeners=2000, batch_ms=250, writes_per_second=40_000)
+    assert cadence.period_ms(2000) == 250
+    assert cadence.period_ms(10_000) == 250
+    assert cadence.period_ms(15_000) == 375
+    assert Cadence(batch_ms=250).period_ms(100_000) == 250
 
 
 def test_join_off_air_delivers_no_burst(hub):
