@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import logging
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # Events a hub remembers for clients that join while they happen.
 RECENT_EVENTS = 64
+# The most audio one write to a listener carries.
+MAX_BATCH_MS = 500
 
 
 def on_air_event(
@@ -240,29 +243,32 @@ class StationHub:
             )
 
     def _write_all(self) -> None:
-        """Write every group all it waits for: one batch for groups equally behind."""
+        """Write every group all it waits for; groups equally behind share
+        the batches."""
         if self._next_turn is not None:
             self._next_turn.cancel()
             self._next_turn = None
-        batches: dict[int, AudioBatch] = {}
+        made: dict[int, list[AudioBatch]] = {}
         for group in range(len(self._groups)):
-            self._write_group(group, batches)
+            self._write_group(group, made)
 
     def _write_group(
-        self, group: int, batches: dict[int, AudioBatch] | None = None
+        self, group: int, made: dict[int, list[AudioBatch]] | None = None
     ) -> None:
         waiting = self._published - self._written[group]
         if not waiting:
             return
-        batch = batches.get(waiting) if batches is not None else None
-        if batch is None:
+        batches = made.get(waiting) if made is not None else None
+        if batches is None:
             first = len(self._unwritten) - waiting
-            batch = AudioBatch(tuple(itertools.islice(self._unwritten, first, None)))
-            if batches is not None:
-                batches[waiting] = batch
+            batches = batched(itertools.islice(self._unwritten, first, None))
+            if made is not None:
+                made[waiting] = batches
         self._written[group] = self._published
-        for listener in tuple(self._groups[group]):
-            listener.deliver_audio(batch)
+        listeners = tuple(self._groups[group])
+        for batch in batches:
+            for listener in listeners:
+                listener.deliver_audio(batch)
         # Packets every group has been written are no longer kept here.
         for _ in range(len(self._unwritten) - (self._published - min(self._written))):
             self._unwritten.popleft()
@@ -304,6 +310,25 @@ class StationHub:
         with_users = Event.build(listeners_with_users(audience))
         for listener in tuple(self._listeners):
             listener.deliver_audience(count=count, with_users=with_users)
+
+
+def batched(packets: Iterable[AudioPacket]) -> list[AudioBatch]:
+    """``packets`` in batches of at most MAX_BATCH_MS of audio (at least a
+    packet each): a worker that catches up after a stall writes its backlog
+    to each listener a batch at a time, each only while the listener takes
+    writes (flow control), rather than all of it at once."""
+    batches: list[AudioBatch] = []
+    current: list[AudioPacket] = []
+    current_ms = 0.0
+    for packet in packets:
+        if current and current_ms + packet.duration_ms > MAX_BATCH_MS:
+            batches.append(AudioBatch(tuple(current)))
+            current, current_ms = [], 0.0
+        current.append(packet)
+        current_ms += packet.duration_ms
+    if current:
+        batches.append(AudioBatch(tuple(current)))
+    return batches
 
 
 def listeners_with_users(audience: Audience) -> dict:

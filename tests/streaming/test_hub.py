@@ -155,6 +155,19 @@ async def test_a_source_that_pauses_does_not_hold_its_audio(crowded_hub):
     assert second.audio_writes == [(1, 2)]
 
 
+async def test_a_backlog_is_written_half_a_second_at_a_time(crowded_hub):
+    """A worker catching up after a stall has much waiting for a group: it is
+    written in batches of at most MAX_BATCH_MS, each while the listener takes
+    writes, so a listener that stops taking them skips the rest."""
+    first, second = in_both_groups(crowded_hub)
+    first.is_writable = False
+    for seq in range(1, 13):
+        crowded_hub.publish(packet(seq))
+    await audio_until(second, 12)
+    assert second.audio_writes == [(1, 2, 3, 4, 5), (6, 7, 8, 9, 10), (11, 12)]
+    assert first.audio_writes == []
+
+
 async def test_fewer_listeners_again_get_each_packet_as_it_comes():
     """Below the crowd's size, what waits goes out with the next packet."""
     hub = StationHub(burst_seconds=BURST_S, cadence=CADENCE)
