@@ -119,7 +119,7 @@ class Cadence:
     from_listeners: int = 0
     batch_ms: float = 0.0
     writes_per_second: float = 0.0
-    groups: int = 16
+    groups: int = 32
 
     def period_ms(self, listeners: int) -> float:
         """How often each of ``listeners`` is written to, in milliseconds."""
@@ -234,12 +234,16 @@ class StationHub:
         """Write the group whose turn it is, and time the next turn while any
         group waits (a source that pauses does not hold what it sent)."""
         self._next_turn = None
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         self._write_group(self._turn)
         self._turn = (self._turn + 1) % len(self._groups)
         if min(self._written) < self._published:
             period_s = self.cadence.period_ms(len(self._listeners)) / 1000
-            self._next_turn = asyncio.get_running_loop().call_later(
-                period_s / len(self._groups), self._take_turns
+            # Timed from this turn's start: a turn's own writes must not
+            # stretch the period.
+            self._next_turn = loop.call_at(
+                started + period_s / len(self._groups), self._take_turns
             )
 
     def _write_all(self) -> None:
