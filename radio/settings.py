@@ -227,7 +227,7 @@ RADIO_BURST_SECONDS = env_float("RADIO_BURST_SECONDS", 2.5)
 # would be more than RADIO_AUDIO_WRITES_PER_SECOND writes (0: no bound).
 RADIO_BATCH_FROM_LISTENERS = env_int("RADIO_BATCH_FROM_LISTENERS", 2000)
 RADIO_BATCH_MS = env_float("RADIO_BATCH_MS", 250.0)
-RADIO_AUDIO_WRITES_PER_SECOND = env_float("RADIO_AUDIO_WRITES_PER_SECOND", 36000.0)
+RADIO_AUDIO_WRITES_PER_SECOND = env_float("RADIO_AUDIO_WRITES_PER_SECOND", 30000.0)
 # A listener whose socket has not drained for this long is closed with 4408;
 # until then it skips ahead, losing audio rather than delaying anyone.
 RADIO_LISTENER_MAX_STALL_SECONDS = env_float("RADIO_LISTENER_MAX_STALL_SECONDS", 10.0)
