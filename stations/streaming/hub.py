@@ -27,8 +27,9 @@ logger = logging.getLogger(__name__)
 
 # Events a hub remembers for clients that join while they happen.
 RECENT_EVENTS = 64
-# The most audio one write to a listener carries.
-MAX_BATCH_MS = 500
+# The most audio one write to a listener carries: twice the longest usual
+# period, so that a turn's audio is one write unless it is a backlog.
+MAX_BATCH_MS = 1000
 
 
 def on_air_event(
