@@ -162,6 +162,9 @@ class StationHub:
         self._next_group = 0
         self._turn = 0
         self._next_turn: asyncio.TimerHandle | None = None
+        # The latest listener count and names, and the groups not yet told.
+        self._audience_news: tuple[Event, Event] | None = None
+        self._audience_due: set[int] = set()
 
     @property
     def local_count(self) -> int:
@@ -239,7 +242,7 @@ class StationHub:
         started = loop.time()
         self._write_group(self._turn)
         self._turn = (self._turn + 1) % len(self._groups)
-        if min(self._written) < self._published:
+        if min(self._written) < self._published or self._audience_due:
             period_s = self.cadence.period_ms(len(self._listeners)) / 1000
             # Timed from this turn's start: a turn's own writes must not
             # stretch the period.
@@ -260,6 +263,10 @@ class StationHub:
     def _write_group(
         self, group: int, made: dict[int, list[AudioBatch]] | None = None
     ) -> None:
+        if group in self._audience_due:
+            self._audience_due.discard(group)
+            for listener in tuple(self._groups[group]):
+                self._tell_audience(listener)
         waiting = self._published - self._written[group]
         if not waiting:
             return
@@ -311,10 +318,22 @@ class StationHub:
         if audience == self.audience:
             return
         self.audience = audience
-        count = Event.build({"type": LISTENERS, "count": audience.count})
-        with_users = Event.build(listeners_with_users(audience))
-        for listener in tuple(self._listeners):
-            listener.deliver_audience(count=count, with_users=with_users)
+        self._audience_news = (
+            Event.build({"type": LISTENERS, "count": audience.count}),
+            Event.build(listeners_with_users(audience)),
+        )
+        if self._next_turn is None:
+            self._audience_due.clear()
+            for listener in tuple(self._listeners):
+                self._tell_audience(listener)
+        else:
+            # A crowd hears it on its groups' turns: told all at once, the
+            # count would hold the audio back as long as a fan-out takes.
+            self._audience_due = set(range(len(self._groups)))
+
+    def _tell_audience(self, listener: Listener) -> None:
+        count, with_users = self._audience_news
+        listener.deliver_audience(count=count, with_users=with_users)
 
 
 def batched(packets: Iterable[AudioPacket]) -> list[AudioBatch]:

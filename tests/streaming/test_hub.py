@@ -299,6 +299,21 @@ def test_update_audience_gives_counts_to_listeners_and_names_to_consoles(hub):
     ]
 
 
+async def test_a_crowd_hears_the_count_on_its_groups_turns(crowded_hub):
+    """While turns run, each group gets a new count on its turn, before its
+    audio; told all at once it would hold the audio back."""
+    first, second = in_both_groups(crowded_hub)
+    crowded_hub.publish(packet(1))
+    crowded_hub.update_audience(Audience(count=4), counted_here=4)
+    assert second.written == []
+    await audio_until(second, 1)
+    count = Event.build({"type": LISTENERS, "count": 4}).text
+    assert second.written == [count, packet(1).wire]
+    assert first.written[0] == packet(1).wire
+    # The first group's next turn tells it, though no audio waits for it.
+    assert (await first.next_event(LISTENERS))["count"] == 4
+
+
 def test_an_unchanged_audience_is_not_announced_again(hub):
     """The same count and names twice make one message."""
     listener, transport = recorded_listener()
