@@ -155,9 +155,9 @@ def run_with(args, worker_count: int, workdir: Path, mp3: bytes, log: Path) -> d
     deployment = None
     try:
         audience.pin_all_threads(redis_server.process.pid, {args.server_cpu})
-        deployment = audience.bench_deployment(
-            workdir / f"workers-{worker_count}", redis_server.url
-        )
+        installation = workdir / f"workers-{worker_count}"
+        installation.mkdir()
+        deployment = audience.bench_deployment(installation, redis_server.url)
         deployment.create_user(*audience.DJ)
         deployment.manage(
             "createstation", audience.STATION, "--name", "Redis bench",
