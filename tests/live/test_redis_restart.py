@@ -19,7 +19,14 @@ import pytest
 from tests.live.conftest import DJ, LISTENER, LOUD_STATION, populate
 from tests.live.test_security import WorkerProbe
 from tests.support.audio import make_tone
-from tests.support.clients import Received, connect, listen, sign_in, stream_file
+from tests.support.clients import (
+    Received,
+    connect,
+    listen,
+    next_message,
+    sign_in,
+    stream_file,
+)
 from tests.support.servers import Deployment, RedisServer
 
 pytestmark = [pytest.mark.live, pytest.mark.postgres]
@@ -77,6 +84,14 @@ async def room(worker, cookie: str | None = None):
     return socket
 
 
+async def open_console(worker):
+    """A DJ's console on ``worker``, once it has the station's call queue."""
+    url = f"{worker.ws_url}/ws/stations/{LOUD_STATION}/broadcast/"
+    socket = await connect(url, cookie=sign_in(worker.http_url, *DJ))
+    await next_message(socket, "calls")
+    return socket
+
+
 async def audio_after(received: Received, since_ms: int, deadline_s: float) -> int:
     """When the first audio arriving after ``since_ms`` arrived."""
     async with asyncio.timeout(deadline_s):
@@ -116,8 +131,10 @@ async def test_a_redis_restart_under_a_live_broadcast(deployment, own_redis, lon
     idle_tasks = []
     for worker, probe in zip(deployment.workers, probes, strict=True):
         # What a worker keeps once it has served anyone: the bus's ticker,
-        # the rights relay, the channel layer's reader.
+        # the rights relay, the call switchboard (a DJ's console opens it),
+        # the channel layer's readers.
         await (await room(worker, chatter)).close()
+        await (await open_console(worker)).close()
         assert await probe.settles_to(0, 0)
         idle_tasks.append(probe.tasks())
 
