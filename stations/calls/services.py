@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from radio import protocol
+from radio.protocol import ProtocolError
 from stations.models import Station
 
 from .models import Call, CallerBlock, CallRules
@@ -31,12 +32,9 @@ MOVES = {
 MAX_ON_AIR = 1
 
 
-class CallRefused(Exception):
-    """A call or a change of one that may not be; says why, with an error code."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code
+class CallRefused(ProtocolError):
+    """A call or a change of one that may not be; the socket answers it as
+    an ``error`` with its code."""
 
 
 @dataclass(frozen=True)

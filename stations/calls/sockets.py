@@ -24,7 +24,6 @@ from . import operator
 from .models import Call
 from .selectors import acall_queue, acall_rules
 from .services import (
-    CallRefused,
     acall_answer,
     acall_end_by_dj,
     acall_move,
@@ -45,10 +44,6 @@ async def arate_limit_signals(user_pk: int) -> None:
         per_second=settings.RADIO_CALL_SIGNALS_PER_SECOND,
         refusal="Too many call signals; wait a moment.",
     )
-
-
-def refused(refusal: CallRefused) -> ProtocolError:
-    return ProtocolError(str(refusal), refusal.code)
 
 
 def no_such_call() -> ProtocolError:
@@ -73,12 +68,9 @@ class CallerSocket:
         await arate_limit_writes(user.pk)
         if self.call_address is None:
             self.call_address = await get_switchboard().address(self)
-        try:
-            change = await acall_request(
-                station=self.station, caller=user, text=text, address=self.call_address
-            )
-        except CallRefused as refusal:
-            raise refused(refusal) from None
+        change = await acall_request(
+            station=self.station, caller=user, text=text, address=self.call_address
+        )
         self.call_id, self.call_peer = change.call.pk, None
         await operator.announce(self.station, change)
 
@@ -157,15 +149,12 @@ class CallDesk:
         call_id = protocol.id_field(message, "id")
         address = self.desk_ready()
         await arate_limit_writes(self.scope["user"].pk)
-        try:
-            change = await acall_answer(
-                station=self.station,
-                dj=self.scope["user"],
-                call_id=call_id,
-                address=address,
-            )
-        except CallRefused as refusal:
-            raise refused(refusal) from None
+        change = await acall_answer(
+            station=self.station,
+            dj=self.scope["user"],
+            call_id=call_id,
+            address=address,
+        )
         rules = await acall_rules(self.station)
         timer = asyncio.get_running_loop().call_later(
             rules.time_limit.total_seconds(), self.call_time_up, call_id
@@ -185,15 +174,12 @@ class CallDesk:
     async def move_call(self, message: dict[str, Any]) -> None:
         call_id = protocol.id_field(message, "id")
         await arate_limit_writes(self.scope["user"].pk)
-        try:
-            change = await acall_move(
-                station=self.station,
-                call_id=call_id,
-                kind=message["type"],
-                address=self.desk_ready(),
-            )
-        except CallRefused as refusal:
-            raise refused(refusal) from None
+        change = await acall_move(
+            station=self.station,
+            call_id=call_id,
+            kind=message["type"],
+            address=self.desk_ready(),
+        )
         await operator.announce(self.station, change)
 
     async def handle_call_hangup(self, message: dict[str, Any]) -> None:
@@ -208,15 +194,12 @@ class CallDesk:
         call_id = protocol.id_field(message, "id")
         user = self.scope["user"]
         await arate_limit_writes(user.pk)
-        try:
-            change = await acall_end_by_dj(
-                station=self.station,
-                call_id=call_id,
-                address=self.desk_ready(),
-                block_by=user if block else None,
-            )
-        except CallRefused as refusal:
-            raise refused(refusal) from None
+        change = await acall_end_by_dj(
+            station=self.station,
+            call_id=call_id,
+            address=self.desk_ready(),
+            block_by=user if block else None,
+        )
         await operator.announce(self.station, change)
 
     async def handle_calls_pause(self, message: dict[str, Any]) -> None:
