@@ -19,7 +19,7 @@ from django.core.signals import request_finished
 from django.urls import re_path
 
 from radio.connections import ConnectionsPerAddress
-from radio.daphne import drop_slow_handshakes
+from radio.daphne import check_connections_in_slices, drop_slow_handshakes
 from radio.database import close_request_connections
 from radio.middleware import ServerSendMiddleware, SharedCache
 from radio.routing import http_urlpatterns, websocket_urlpatterns
@@ -45,6 +45,7 @@ application = ServerSendMiddleware(
 )
 
 drop_slow_handshakes(settings.RADIO_HANDSHAKE_TIMEOUT_SECONDS)
+check_connections_in_slices()
 request_finished.connect(close_request_connections)
 
 

@@ -8,9 +8,15 @@ daphne's own close refuses.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -118,3 +124,97 @@ def forget_closed_protocol(send: AsgiSend | None) -> None:
     closed = getattr(protocol, "is_closed", None)
     if closed is not None and closed.called and closed.result is protocol:
         closed.result = None
+
+
+def check_connections_in_slices(slices: int = 10) -> None:
+    """Make daphne check its connections a slice at a time.
+
+    daphne looks at every connection once a second (to reap finished
+    applications) and every two seconds (timeouts and pings), each time in
+    one callback: with 15,000 listeners those hold the event loop for 30 to
+    60 ms, and every listener's audio waits behind them. Here each check
+    runs ``slices`` times as often over that share of the connections, so
+    each connection is still checked as often, in short pieces.
+    """
+    from daphne.server import Server
+
+    def application_checker(server: Server) -> None:
+        _in_slices(server, _check_application, period_s=1.0, slices=slices)()
+
+    def timeout_checker(server: Server) -> None:
+        _in_slices(
+            server, lambda server, protocol: protocol.check_timeouts(),
+            period_s=2.0, slices=slices,
+        )()  # fmt: skip
+
+    # daphne's run() calls each once; from then on they reschedule themselves.
+    Server.application_checker = application_checker
+    Server.timeout_checker = timeout_checker
+
+
+def _in_slices(
+    server: Any,
+    check: Callable[[Any, Any], None],
+    *,
+    period_s: float,
+    slices: int,
+    clock: Any = None,
+) -> Callable[[], None]:
+    """A callback that calls ``check(server, protocol)`` on a slice of the
+    server's connections and schedules itself again on ``clock`` (the
+    reactor), reaching each connection of a round once per ``period_s``."""
+    if clock is None:
+        from twisted.internet import reactor as clock
+
+    pending: list[Any] = []
+    share = 0
+
+    def tick() -> None:
+        nonlocal share
+        if not pending:
+            pending.extend(server.connections)
+            share = -(-len(pending) // slices)
+        for _ in range(min(share, len(pending))):
+            protocol = pending.pop()
+            if protocol in server.connections:
+                check(server, protocol)
+        clock.callLater(period_s / slices, tick)
+
+    return tick
+
+
+def _check_application(server: Any, protocol: Any) -> None:
+    """daphne's ``Server.application_checker`` (4.x) for one connection:
+    cancel an application that outlives its closed connection by
+    ``application_close_timeout``, log how a finished one failed, and
+    forget the connection once both are done."""
+    details = server.connections[protocol]
+    disconnected = details.get("disconnected")
+    application = details.get("application_instance")
+    if (
+        disconnected
+        and time.time() - disconnected > server.application_close_timeout
+        and application
+        and not application.done()
+    ):
+        logger.warning(
+            "Application instance %r for connection %s took too long to shut "
+            "down and was killed.", application, repr(protocol),
+        )  # fmt: skip
+        application.cancel()
+    if application and application.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            if exception := application.exception():
+                if isinstance(exception, KeyboardInterrupt):
+                    server.stop()
+                else:
+                    logger.error(
+                        "Exception inside application: %s", exception,
+                        exc_info=exception,
+                    )  # fmt: skip
+                    if not disconnected:
+                        protocol.handle_exception(exception)
+        del details["application_instance"]
+        application = None
+    if not application and disconnected:
+        del server.connections[protocol]

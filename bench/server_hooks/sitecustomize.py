@@ -6,7 +6,8 @@ bench/audience.py puts this directory on the worker's PYTHONPATH only with
 * ``BENCH_GC_LOG=path``: every collection of generation 1 or 2, and any
   that takes over 2 ms, is written as ``wall_s generation ms collected``;
   every 5 s a line ``summary wall_s n0 n1 n2 ms0 ms1 ms2`` totals them.
-* ``BENCH_GC_THRESHOLD=a,b,c``: an experiment, ``gc.set_threshold(a, b, c)``.
+* ``BENCH_GC_THRESHOLD=a,b,c``: an experiment, ``gc.set_threshold(a, b, c)``,
+  kept over the worker's own (``radio.collector``).
 * ``BENCH_UVLOOP=1``: an experiment, uvloop's event loop policy, so that
   daphne's Twisted asyncio reactor runs on uvloop.
 * ``BENCH_TRACEMALLOC=path`` (passed on from the bench's environment): the
@@ -31,6 +32,7 @@ if os.environ.get("BENCH_UVLOOP"):
 _threshold = os.environ.get("BENCH_GC_THRESHOLD")
 if _threshold:
     gc.set_threshold(*(int(part) for part in _threshold.split(",")))
+    gc.set_threshold = lambda *thresholds: None
 
 _path = os.environ.get("BENCH_GC_LOG")
 if _path:

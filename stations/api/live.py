@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 
-from radio.protocol import NOW_PLAYING, ON_AIR
+from radio.protocol import LISTENERS, NOW_PLAYING, ON_AIR
 from stations.models import Station
 from stations.runtime import get_bus
 from stations.streaming.packets import AudioBatch, Event
@@ -69,18 +69,19 @@ class NowPlayingFeed:
         self._building: asyncio.Task | None = None
         self._changed_while_building = False
 
-    def deliver_audio(self, batch: AudioBatch) -> None:
-        pass
+    def deliver_audio(self, batch: AudioBatch, lead: Event | None = None) -> None:
+        if lead is not None:
+            self.deliver_event(lead)
 
     def deliver_burst(self, burst: AudioBatch) -> None:
         pass
 
     def deliver_event(self, event: Event) -> None:
-        if event.type in (NOW_PLAYING, ON_AIR):
+        if event.type in (NOW_PLAYING, ON_AIR, LISTENERS):
             self.changed()
 
-    def deliver_audience(self, *, count: Event, with_users: Event) -> None:
-        self.changed()
+    def audience_event(self, *, count: Event, with_users: Event) -> Event:
+        return count
 
     def changed(self) -> None:
         """Build the object again, once, and send it to every stream."""

@@ -60,14 +60,17 @@ class Listener:
         # since most listeners never need it.
         self._held_events: deque[Event] | None = None
 
-    def deliver_audio(self, batch: AudioBatch) -> None:
+    def deliver_audio(self, batch: AudioBatch, lead: Event | None = None) -> None:
+        """Write ``batch``, after the event ``lead`` if any, in one write."""
         # The hot path: a method call less for the listeners with nothing held.
         if self.transport.writable and (
             self._held_events is None or self._write_held_events()
         ):
             self._stalled_since = None
-            self.write_audio(batch)
+            self.write_audio(batch, lead)
             return
+        if lead is not None:
+            self.deliver_event(lead)
         self.skipped += len(batch.packets)
         self._stalled()
 
@@ -115,12 +118,13 @@ class Listener:
         self._held_events = None
         return True
 
-    def deliver_audience(self, *, count: Event, with_users: Event) -> None:
-        """A new listener count; only DJs see the names."""
-        self.deliver_event(count)
+    def audience_event(self, *, count: Event, with_users: Event) -> Event:
+        """Which message of a new listener count this listener gets: only
+        DJs see the names."""
+        return count
 
-    def write_audio(self, batch: AudioBatch) -> None:
-        self.transport.send_audio(batch)
+    def write_audio(self, batch: AudioBatch, lead: Event | None = None) -> None:
+        self.transport.send_audio(batch, lead.text if lead is not None else None)
 
 
 class ControlListener(Listener):
@@ -128,11 +132,12 @@ class ControlListener(Listener):
 
     counted = False
 
-    def write_audio(self, batch: AudioBatch) -> None:
-        pass
+    def write_audio(self, batch: AudioBatch, lead: Event | None = None) -> None:
+        if lead is not None:
+            self.transport.send_text(lead.text)
 
-    def deliver_audience(self, *, count: Event, with_users: Event) -> None:
-        self.deliver_event(with_users)
+    def audience_event(self, *, count: Event, with_users: Event) -> Event:
+        return with_users
 
 
 class HttpStreamListener(Listener):
@@ -156,7 +161,8 @@ class HttpStreamListener(Listener):
         if event.type == NOW_PLAYING and self._icy is not None:
             self._pending_titles.append((event.data["seq"], stream_title(event.data)))
 
-    def write_audio(self, batch: AudioBatch) -> None:
+    def write_audio(self, batch: AudioBatch, lead: Event | None = None) -> None:
+        # ``lead`` is never a title (only counts lead audio): nothing to show.
         if self._icy is None:
             self.transport.send_binary(mp3_of(batch))
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -142,6 +142,11 @@ class StationHub:
     def __post_init__(self) -> None:
         self.burst = BurstBuffer(self.burst_seconds)
         self._listeners: set[Listener] = set()
+        # The counted listeners among them, and how many of them are each
+        # signed-in user: kept as they come and go, since a crowd is counted
+        # every second.
+        self._local_count = 0
+        self._local_users: Counter[str] = Counter()
         # This process's share of audience.count when it was last counted.
         self._counted_here = 0
         self._recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
@@ -168,15 +173,11 @@ class StationHub:
 
     @property
     def local_count(self) -> int:
-        return sum(1 for listener in self._listeners if listener.counted)
+        return self._local_count
 
     @property
     def local_audience(self) -> Audience:
-        counted = [listener for listener in self._listeners if listener.counted]
-        users = frozenset(
-            listener.username for listener in counted if listener.username
-        )
-        return Audience(count=len(counted), users=users)
+        return Audience(count=self._local_count, users=frozenset(self._local_users))
 
     @property
     def listener_estimate(self) -> int:
@@ -210,11 +211,23 @@ class StationHub:
                 listener.deliver_burst(AudioBatch(tuple(burst)))
         self._listeners.add(listener)
         self._groups[group].add(listener)
+        if listener.counted:
+            self._local_count += 1
+            if listener.username:
+                self._local_users[listener.username] += 1
 
     def leave(self, listener: Listener) -> None:
-        self._listeners.discard(listener)
+        if listener not in self._listeners:
+            return
+        self._listeners.remove(listener)
         for group in self._groups:
             group.discard(listener)
+        if listener.counted:
+            self._local_count -= 1
+            if listener.username:
+                self._local_users[listener.username] -= 1
+                if not self._local_users[listener.username]:
+                    del self._local_users[listener.username]
 
     def publish(self, item: AudioPacket | Event) -> None:
         if isinstance(item, AudioPacket):
@@ -263,12 +276,14 @@ class StationHub:
     def _write_group(
         self, group: int, made: dict[int, list[AudioBatch]] | None = None
     ) -> None:
-        if group in self._audience_due:
-            self._audience_due.discard(group)
-            for listener in tuple(self._groups[group]):
-                self._tell_audience(listener)
+        listeners = tuple(self._groups[group])
+        news = group in self._audience_due
+        self._audience_due.discard(group)
         waiting = self._published - self._written[group]
         if not waiting:
+            if news:
+                for listener in listeners:
+                    listener.deliver_event(self._audience_event(listener))
             return
         batches = made.get(waiting) if made is not None else None
         if batches is None:
@@ -277,8 +292,17 @@ class StationHub:
             if made is not None:
                 made[waiting] = batches
         self._written[group] = self._published
-        listeners = tuple(self._groups[group])
-        for batch in batches:
+        first, *rest = batches
+        if news:
+            # A new count rides in the same write as the audio: with many
+            # listeners it changes every second, which would be as many
+            # writes again.
+            for listener in listeners:
+                listener.deliver_audio(first, self._audience_event(listener))
+        else:
+            for listener in listeners:
+                listener.deliver_audio(first)
+        for batch in rest:
             for listener in listeners:
                 listener.deliver_audio(batch)
         # Packets every group has been written are no longer kept here.
@@ -325,15 +349,15 @@ class StationHub:
         if self._next_turn is None:
             self._audience_due.clear()
             for listener in tuple(self._listeners):
-                self._tell_audience(listener)
+                listener.deliver_event(self._audience_event(listener))
         else:
             # A crowd hears it on its groups' turns: told all at once, the
             # count would hold the audio back as long as a fan-out takes.
             self._audience_due = set(range(len(self._groups)))
 
-    def _tell_audience(self, listener: Listener) -> None:
+    def _audience_event(self, listener: Listener) -> Event:
         count, with_users = self._audience_news
-        listener.deliver_audience(count=count, with_users=with_users)
+        return listener.audience_event(count=count, with_users=with_users)
 
 
 def batched(packets: Iterable[AudioPacket]) -> list[AudioBatch]:

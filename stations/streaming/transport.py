@@ -56,8 +56,11 @@ class Transport(ABC):
     def send_text(self, text: str) -> None:
         """Queue a text WebSocket message."""
 
-    def send_audio(self, batch: AudioBatch) -> None:
-        """Queue each packet of ``batch`` as a binary WebSocket message."""
+    def send_audio(self, batch: AudioBatch, lead: str | None = None) -> None:
+        """Queue each packet of ``batch`` as a binary WebSocket message,
+        after the text message ``lead`` if any."""
+        if lead is not None:
+            self.send_text(lead)
         for packet in batch.packets:
             self.send_binary(packet.wire)
 
@@ -123,9 +126,9 @@ class DaphneWebSocket(Transport):
         if self._is_open():
             write_now(self._transport, framed(data, binary=True))
 
-    def send_audio(self, batch: AudioBatch) -> None:
+    def send_audio(self, batch: AudioBatch, lead: str | None = None) -> None:
         if self._is_open():
-            write_now(self._transport, framed_audio(batch))
+            write_now(self._transport, framed_audio(batch, lead))
 
     def send_text(self, text: str) -> None:
         if self._is_open():
@@ -178,10 +181,13 @@ def framed(data: bytes | str, *, binary: bool) -> bytes:
 
 
 @functools.lru_cache(maxsize=4)
-def framed_audio(batch: AudioBatch) -> bytes:
-    """The packets of ``batch`` as consecutive binary WebSocket frames, for
-    one write to each listener."""
-    return b"".join(framed(packet.wire, binary=True) for packet in batch.packets)
+def framed_audio(batch: AudioBatch, lead: str | None = None) -> bytes:
+    """The packets of ``batch`` as consecutive binary WebSocket frames, after
+    the text message ``lead`` if any, for one write to each listener."""
+    frames = [framed(packet.wire, binary=True) for packet in batch.packets]
+    if lead is not None:
+        frames.insert(0, framed(lead, binary=False))
+    return b"".join(frames)
 
 
 class DaphneHttpBody(Transport):

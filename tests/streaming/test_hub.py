@@ -301,7 +301,8 @@ def test_update_audience_gives_counts_to_listeners_and_names_to_consoles(hub):
 
 async def test_a_crowd_hears_the_count_on_its_groups_turns(crowded_hub):
     """While turns run, each group gets a new count on its turn, before its
-    audio; told all at once it would hold the audio back."""
+    audio and in the same write; told all at once it would hold the audio
+    back."""
     first, second = in_both_groups(crowded_hub)
     crowded_hub.publish(packet(1))
     crowded_hub.update_audience(Audience(count=4), counted_here=4)
@@ -309,6 +310,7 @@ async def test_a_crowd_hears_the_count_on_its_groups_turns(crowded_hub):
     await audio_until(second, 1)
     count = Event.build({"type": LISTENERS, "count": 4}).text
     assert second.written == [count, packet(1).wire]
+    assert second.audio_leads == [count]
     assert first.written[0] == packet(1).wire
     # The first group's next turn tells it, though no audio waits for it.
     assert (await first.next_event(LISTENERS))["count"] == 4
@@ -333,6 +335,21 @@ def test_consoles_are_not_counted_as_listeners(hub):
     assert hub.client_count == 2
     assert hub.local_count == 1
     assert hub.local_audience == Audience(count=1, users=frozenset({"ann"}))
+
+
+def test_a_user_is_listed_while_any_of_their_tabs_listens(hub):
+    """Two tabs of one user count twice and list the name once, until both
+    have left; leaving twice changes nothing."""
+    first, _ = recorded_listener(username="ann")
+    second, _ = recorded_listener(username="ann")
+    hub.join(first)
+    hub.join(second)
+    assert hub.local_audience == Audience(count=2, users=frozenset({"ann"}))
+    hub.leave(first)
+    hub.leave(first)
+    assert hub.local_audience == Audience(count=1, users=frozenset({"ann"}))
+    hub.leave(second)
+    assert hub.local_audience == Audience()
 
 
 def test_listener_estimate_corrects_the_last_total_for_this_process(hub):

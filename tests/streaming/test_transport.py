@@ -408,6 +408,19 @@ def test_a_batch_goes_to_the_socket_in_one_write_as_one_message_a_packet():
     assert messages == [(0x2, False, packet.wire) for packet in packets]
 
 
+def test_a_message_leading_a_batch_shares_its_write():
+    """A text message sent with a batch comes first, in the same write."""
+    transport, protocol = daphne_websocket()
+    packet = AudioPacket.build(seq=7, ingest_ms=0, duration_ms=100, frames=b"mp3")
+    transport.send_audio(AudioBatch((packet,)), '{"type":"listeners","count":4}')
+    [written] = protocol.transport.to_socket
+    messages = [parse_frame(frame) for frame in split_frames(written)]
+    assert messages == [
+        (0x1, False, b'{"type":"listeners","count":4}'),
+        (0x2, False, packet.wire),
+    ]
+
+
 def split_frames(data: bytes) -> list[bytes]:
     """Consecutive unmasked WebSocket frames, each whole."""
     frames = []

@@ -23,6 +23,8 @@ class RecordingTransport(Transport):
         self.written: list[bytes | str] = []
         # The seqs of each audio write, a tuple per write.
         self.audio_writes: list[tuple[int, ...]] = []
+        # The text message that led each audio write, if any.
+        self.audio_leads: list[str | None] = []
         self._arrivals: asyncio.Queue[bytes | str] = asyncio.Queue()
 
     @property
@@ -37,9 +39,10 @@ class RecordingTransport(Transport):
         self.written.append(text)
         self._arrivals.put_nowait(text)
 
-    def send_audio(self, batch: AudioBatch) -> None:
+    def send_audio(self, batch: AudioBatch, lead: str | None = None) -> None:
         self.audio_writes.append(tuple(packet.seq for packet in batch.packets))
-        super().send_audio(batch)
+        self.audio_leads.append(lead)
+        super().send_audio(batch, lead)
 
     def events(self) -> list[dict]:
         """The text messages written so far, decoded."""
