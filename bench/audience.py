@@ -707,9 +707,11 @@ class IcecastSource:
         raise StopAsyncIteration
 
 
-async def play_looped(source: IcecastSource, mp3: bytes, bitrate: int) -> None:
-    """``mp3`` at real-time pace in 100 ms chunks, looped."""
-    chunk = bitrate * 1000 // 8 // 10
+async def play_looped(
+    source: IcecastSource, mp3: bytes, bitrate: int, chunk_ms: int = 100
+) -> None:
+    """``mp3`` at real-time pace in ``chunk_ms`` chunks, looped."""
+    chunk = bitrate * chunk_ms // 8
     data = mp3[: len(mp3) // chunk * chunk]
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -718,7 +720,7 @@ async def play_looped(source: IcecastSource, mp3: bytes, bitrate: int) -> None:
         offset = index * chunk % len(data)
         await source.send(data[offset : offset + chunk])
         index += 1
-        await asyncio.sleep(max(0.0, started + index / 10 - loop.time()))
+        await asyncio.sleep(max(0.0, started + index * chunk_ms / 1000 - loop.time()))
 
 
 # --- the benchmark ------------------------------------------------------------

@@ -6,6 +6,8 @@ bench/audience.py puts this directory on the worker's PYTHONPATH only with
 * ``BENCH_GC_LOG=path``: every collection of generation 1 or 2, and any
   that takes over 2 ms, is written as ``wall_s generation ms collected``;
   every 5 s a line ``summary wall_s n0 n1 n2 ms0 ms1 ms2`` totals them.
+  Without ``BENCH_GARBAGE``, SIGUSR1 runs a full collection, so that the
+  log shows how long one takes with the listeners of the moment.
 * ``BENCH_GC_THRESHOLD=a,b,c``: an experiment, ``gc.set_threshold(a, b, c)``,
   kept over the worker's own (``radio.collector``).
 * ``BENCH_UVLOOP=1``: an experiment, uvloop's event loop policy, so that
@@ -61,6 +63,11 @@ if _path:
             )
 
     gc.callbacks.append(_on_gc)
+
+    if not os.environ.get("BENCH_GARBAGE"):
+        import signal
+
+        signal.signal(signal.SIGUSR1, lambda signum, frame: gc.collect())
 
 _snapshots = os.environ.get("BENCH_TRACEMALLOC")
 if _snapshots:

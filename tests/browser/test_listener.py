@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -236,6 +237,39 @@ def test_fallbacks_play_without_media_source(dj, new_page, mode, managed):
         assert page.evaluate("document.getElementById('audio').disableRemotePlayback")
     page.get_by_role("button", name="Stop").click()
     assert page.evaluate("document.getElementById('audio').getAttribute('src')") is None
+
+
+# hls.js plays HLS through MSE where the browser has no HLS of its own; sites
+# and apps embed it. Pinned in package.json for this test only.
+HLS_JS = Path(__file__).resolve().parents[2] / "node_modules/hls.js/dist/hls.min.js"
+PLAY_WITH_HLS_JS = """url => {
+  const audio = document.createElement("audio");
+  audio.id = "hls-audio";
+  document.body.append(audio);
+  globalThis.hlsFailures = [];
+  const hls = new Hls({ enableWorker: false });
+  hls.on(Hls.Events.ERROR, (event, data) => {
+    if (data.fatal) globalThis.hlsFailures.push(data.details);
+  });
+  hls.loadSource(url);
+  hls.attachMedia(audio);
+  audio.play();
+}"""
+
+
+def test_hls_js_plays_the_station_s_playlist(dj, new_page):
+    """The station's HLS playlist and packed MP3 segments play in hls.js, in
+    this Chromium: 4 s of the live station heard, and no fatal error."""
+    page = new_page(path=LISTEN, bypass_csp=True)
+    page.add_script_tag(path=HLS_JS)
+    page.evaluate(PLAY_WITH_HLS_JS, f"{LISTEN}hls/live.m3u8")
+    page.wait_for_function(
+        "() => document.getElementById('hls-audio').currentTime >= 4"
+        " || globalThis.hlsFailures.length",
+        timeout=30_000,
+    )
+    assert page.evaluate("globalThis.hlsFailures") == []
+    assert page.evaluate("document.getElementById('hls-audio').error") is None
 
 
 def test_recently_played_shows_a_title_pushed_live(dj, new_page):
