@@ -675,11 +675,15 @@ class IcecastSource:
         self._writer = writer
 
     @classmethod
-    async def connect(cls, port: int, user: tuple[str, str]) -> IcecastSource:
+    async def connect(
+        cls, port: int, user: tuple[str, str], mount: str = f"/{STATION}"
+    ) -> IcecastSource:
+        """Go live on ``mount``: radio's station, or a mount of Icecast's own
+        (which answers the same)."""
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         token = base64.b64encode(f"{user[0]}:{user[1]}".encode()).decode()
         writer.write(
-            f"PUT /{STATION} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"PUT {mount} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             f"Authorization: Basic {token}\r\nContent-Type: audio/mpeg\r\n"
             "ice-name: Bench\r\nExpect: 100-continue\r\n\r\n".encode()
         )

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import shutil
@@ -45,6 +44,7 @@ from bench.audience import (  # noqa: E402
     CLK_TCK,
     HEALTHY_SHARE,
     RESULTS,
+    IcecastSource,
     machine,
     percentile,
     play_looped,
@@ -150,33 +150,6 @@ class HttpListener:
             self.bytes += len(data)
 
 
-class Source:
-    """The DJ: a ``PUT`` on the mount, then MP3 bytes at real-time pace."""
-
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self._writer = writer
-
-    @classmethod
-    async def connect(cls, port: int) -> Source:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        token = base64.b64encode(f"source:{SOURCE_PASSWORD}".encode()).decode()
-        writer.write(
-            f"PUT {MOUNT} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Authorization: Basic {token}\r\nContent-Type: audio/mpeg\r\n"
-            "ice-name: Bench\r\nExpect: 100-continue\r\n\r\n".encode()
-        )
-        answer = await reader.readuntil(b"\r\n\r\n")
-        if answer.startswith(b"HTTP/1.1 100"):
-            answer = await reader.readuntil(b"\r\n\r\n")
-        if b" 200 " not in answer.split(b"\r\n")[0]:
-            raise RuntimeError(f"Icecast refused the source: {answer!r}")
-        return cls(writer)
-
-    async def send(self, data: bytes) -> None:
-        self._writer.write(data)
-        await self._writer.drain()
-
-
 def start_icecast(directory: Path, port: int, clients: int, cpu: int):
     """icecast2 on ``port``, its threads on ``cpu``; its log in ``directory``."""
     binary = shutil.which("icecast2") or shutil.which("icecast")
@@ -252,7 +225,7 @@ async def run(args: argparse.Namespace) -> dict:
         mp3 = make_tone(
             directory / "tone.mp3", seconds=args.mp3_seconds, bitrate=f"{args.bitrate}k"
         ).read_bytes()
-        source = await Source.connect(port)
+        source = await IcecastSource.connect(port, ("source", SOURCE_PASSWORD), MOUNT)
         playing = asyncio.create_task(
             play_looped(source, mp3, args.bitrate, args.chunk_ms)
         )

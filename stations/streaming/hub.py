@@ -282,8 +282,7 @@ class StationHub:
         waiting = self._published - self._written[group]
         if not waiting:
             if news:
-                for listener in listeners:
-                    listener.deliver_event(self._audience_event(listener))
+                self._tell_audience(listeners)
             return
         batches = made.get(waiting) if made is not None else None
         if batches is None:
@@ -348,12 +347,15 @@ class StationHub:
         )
         if self._next_turn is None:
             self._audience_due.clear()
-            for listener in tuple(self._listeners):
-                listener.deliver_event(self._audience_event(listener))
+            self._tell_audience(tuple(self._listeners))
         else:
             # A crowd hears it on its groups' turns: told all at once, the
             # count would hold the audio back as long as a fan-out takes.
             self._audience_due = set(range(len(self._groups)))
+
+    def _tell_audience(self, listeners: Iterable[Listener]) -> None:
+        for listener in listeners:
+            listener.deliver_event(self._audience_event(listener))
 
     def _audience_event(self, listener: Listener) -> Event:
         count, with_users = self._audience_news
